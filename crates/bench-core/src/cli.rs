@@ -1,0 +1,72 @@
+//! The flags every e2b-bench binary shares (contract: "Common flags"),
+//! flattened into each binary's clap parser. Parsing only: validation and
+//! defaults happen in [`crate::settings::Settings::resolve`].
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args};
+
+/// Common flags of every binary. All are global, so they may be given before
+/// or after the subcommand.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CommonArgs {
+    /// Where result files go: a directory, or an s3://, gs://, az://, file://
+    /// URL [default: outputs/<cloud>]
+    #[arg(long, global = true, value_name = "DIR|URL")]
+    pub output_dir: Option<String>,
+
+    /// Write the result document to this file instead, or to stdout with '-'
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE|-",
+        conflicts_with = "output_dir"
+    )]
+    pub output: Option<String>,
+
+    /// Cloud label of this run [default: $CLOUD_PROVIDER, else aws/gcp/azure
+    /// detected from DMI, else local]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cloud: Option<String>,
+
+    /// Run id shared by the files of one run [default: UTC start time + random suffix]
+    #[arg(long, global = true, value_name = "ID")]
+    pub run_id: Option<String>,
+
+    /// Read configuration from this file [default: ./.e2b_env when present]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    /// More log output on stderr (-v debug, -vv trace)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr; no progress
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// How much goes to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Errors only, no progress (`-q`).
+    Quiet,
+    /// Info lines and progress (default).
+    Normal,
+    /// Debug lines (`-v`).
+    Verbose,
+    /// Trace lines (`-vv`).
+    Trace,
+}
+
+impl CommonArgs {
+    /// The verbosity the flags ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, 0) => Verbosity::Normal,
+            (false, 1) => Verbosity::Verbose,
+            (false, _) => Verbosity::Trace,
+        }
+    }
+}

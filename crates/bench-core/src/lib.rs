@@ -1,0 +1,33 @@
+//! Core of e2b-bench: the result document, statistics, output sinks,
+//! configuration (`.e2b_env`), secret redaction, the machine fingerprint and
+//! the command-line plumbing every tier binary shares.
+//!
+//! A probe produces [`schema::Sample`]s; a tier binary gathers them into a
+//! [`schema::ResultDocument`] and hands it to a [`sink::Sink`], which redacts
+//! it and writes it atomically as soon as the suite is complete.
+//!
+//! ```
+//! use bench_core::schema::Sample;
+//!
+//! // A latency series: the headline value is its median, stats are computed.
+//! let s = Sample::from_series("sandbox.create_ms", "ms", vec![12.0, 10.0, 11.0, 30.0])
+//!     .label("template", "base");
+//! assert_eq!(s.value, 11.5);
+//! assert_eq!(s.stats.as_ref().unwrap().n, 4);
+//! ```
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod env_file;
+pub mod exit;
+pub mod fingerprint;
+pub mod info;
+pub mod logging;
+pub mod progress;
+pub mod redact;
+pub mod schema;
+pub mod settings;
+pub mod sink;
+pub mod stats;
+mod sys;
+pub mod time;

@@ -1,0 +1,290 @@
+//! The result document (schema_version 1) of `../shared/docs/contract.md`.
+//!
+//! One document per suite file. Field names are part of the contract: rename
+//! nothing here without bumping [`SCHEMA_VERSION`] and regenerating
+//! `docs/schema/result-v1.json` (`scripts/gen-schema.sh`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The version written into every document and the only one this build reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One suite's results: what ran, where, with which parameters, and every
+/// sample and error it produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(title = "e2b-bench result document"))]
+pub struct ResultDocument {
+    /// Always [`SCHEMA_VERSION`] for documents this build writes.
+    pub schema_version: u32,
+    /// The binary that wrote the document.
+    pub tool: Tool,
+    /// Which tier measured.
+    pub tier: Tier,
+    /// Suite name, e.g. `host_performance`; decides the file name.
+    pub suite: String,
+    /// Cloud label of the run (`aws`, `gcp`, `azure`, `local`, or the user's).
+    pub cloud: String,
+    /// Run id shared by every document of one run, e.g. `20261122T101500Z-3f9a`.
+    pub run_id: String,
+    /// RFC 3339 UTC time the suite started.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "date-time")))]
+    pub started_at: String,
+    /// RFC 3339 UTC time the suite finished.
+    #[cfg_attr(feature = "schema", schemars(extend("format" = "date-time")))]
+    pub finished_at: String,
+    /// The machine that measured.
+    pub fingerprint: Fingerprint,
+    /// What the run was asked to do (flags after defaults were applied).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Value>,
+    /// Every measured figure.
+    #[serde(default)]
+    pub samples: Vec<Sample>,
+    /// Probes that failed or could not run, with their reason.
+    #[serde(default)]
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// Name and version of the writing binary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Tool {
+    /// Binary name, e.g. `bench-host`.
+    pub name: String,
+    /// Its crate version.
+    pub version: String,
+}
+
+impl Tool {
+    /// A tool record for a binary name and version (usually `env!("CARGO_PKG_VERSION")`).
+    pub fn new(name: &str, version: &str) -> Self {
+        Tool {
+            name: name.to_owned(),
+            version: version.to_owned(),
+        }
+    }
+}
+
+/// The tier that measured; see the contract's "Who runs what".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// An orchestrator node (`bench-host`).
+    Host,
+    /// A jump box talking to the E2B API (`bench-client`).
+    Client,
+    /// Inside a sandbox (`bench-sandbox`).
+    Sandbox,
+}
+
+impl Tier {
+    /// The lower-case name used in documents and file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Host => "host",
+            Tier::Client => "client",
+            Tier::Sandbox => "sandbox",
+        }
+    }
+}
+
+/// What machine produced a document. Collected without network calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Fingerprint {
+    /// Host name of the machine.
+    pub hostname: String,
+    /// Kernel release (`uname -r`).
+    pub kernel: String,
+    /// CPU model name.
+    pub cpu_model: String,
+    /// Logical CPUs online.
+    pub cpu_count: u32,
+    /// Physical memory in bytes.
+    pub memory_bytes: u64,
+    /// `none` on bare metal, else the hypervisor (`kvm`, `hyperv`, `xen`, `vmware`, `firecracker`, ...).
+    pub virtualization: String,
+    /// True when this machine is itself a VM and can run VMs (KVM in a VM):
+    /// every VM exit of a sandbox here costs two.
+    pub nested_virtualization: bool,
+    /// `aws`, `gcp`, `azure` or `unknown`, from DMI only.
+    pub cloud_vendor: String,
+    /// Instance type when DMI tells it (AWS does), else null.
+    pub instance_type: Option<String>,
+    /// Region; never looked up without an explicit opt-in, so usually null.
+    pub region: Option<String>,
+    /// CPU architecture (`x86_64`, `aarch64`).
+    #[serde(default)]
+    pub arch: String,
+    /// Operating system (`PRETTY_NAME` of /etc/os-release).
+    #[serde(default)]
+    pub os: Option<String>,
+    /// Hypervisor vendor signature from cpuid leaf 0x40000000, when present.
+    #[serde(default)]
+    pub hypervisor_vendor: Option<String>,
+    /// True when /dev/kvm exists on this machine.
+    #[serde(default)]
+    pub kvm_device: bool,
+    /// Raw DMI identification strings used for detection.
+    #[serde(default)]
+    pub dmi: BTreeMap<String, String>,
+}
+
+/// One measured figure, with the observations it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Sample {
+    /// Dot-separated lower-case metric name, e.g. `disk.iops`.
+    pub metric: String,
+    /// Unit of `value`, `stats` and `raw`, e.g. `ops/s`, `ms`, `bytes/s`.
+    pub unit: String,
+    /// Headline figure: a throughput, or the median of a latency series.
+    pub value: f64,
+    /// String labels that distinguish samples of one metric.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Summary statistics, present whenever there is more than one observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<Stats>,
+    /// Every observation, so any statistic can be recomputed.
+    #[serde(default)]
+    pub raw: Vec<f64>,
+}
+
+/// Summary statistics of a series (see `crate::stats`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Stats {
+    /// Number of observations.
+    pub n: u64,
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Sample standard deviation (n − 1 denominator); 0 for one observation.
+    pub stddev: f64,
+    /// Smallest observation.
+    pub min: f64,
+    /// Largest observation.
+    pub max: f64,
+    /// Median (type-7 quantile 0.5).
+    pub p50: f64,
+    /// Type-7 quantile 0.90.
+    pub p90: f64,
+    /// Type-7 quantile 0.95.
+    pub p95: f64,
+    /// Type-7 quantile 0.99.
+    pub p99: f64,
+    /// 95% confidence interval of the mean (Student t).
+    pub ci95: [f64; 2],
+    /// Count of Tukey outliers (outside 1.5 × IQR of the quartiles).
+    pub outliers: u64,
+    /// 95% confidence interval of the median (seeded percentile bootstrap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_ci95: Option<[f64; 2]>,
+}
+
+/// A probe that did not produce its figures, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ErrorEntry {
+    /// Probe name, e.g. `kvm`.
+    pub probe: String,
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// One line saying what happened and, where possible, what to do.
+    pub message: String,
+}
+
+/// Kinds of probe failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorKind {
+    /// The thing to measure is absent here (no /dev/kvm, no hugepage pool, no pip).
+    Unavailable,
+    /// The probe ran and failed.
+    Failed,
+    /// The probe exceeded its time limit.
+    Timeout,
+    /// The run was interrupted (Ctrl-C) before the probe finished.
+    Interrupted,
+}
+
+/// Why a document could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// Not JSON, truncated, or a field has the wrong type.
+    #[error("not a valid result document: {0}")]
+    Invalid(#[from] serde_json::Error),
+    /// A `schema_version` this build does not know.
+    #[error(
+        "schema_version {found} is not supported (this build reads {SCHEMA_VERSION}); upgrade e2b-bench"
+    )]
+    UnsupportedVersion {
+        /// The version found in the document.
+        found: u64,
+    },
+}
+
+impl ResultDocument {
+    /// Parses a document, checking `schema_version` before the rest so a
+    /// future document is reported as such rather than as a field error.
+    pub fn from_json(text: &str) -> Result<Self, DocumentError> {
+        let value: Value = serde_json::from_str(text)?;
+        match value.get("schema_version").and_then(Value::as_u64) {
+            Some(v) if v == u64::from(SCHEMA_VERSION) => Ok(serde_json::from_value(value)?),
+            Some(found) => Err(DocumentError::UnsupportedVersion { found }),
+            None => Err(DocumentError::Invalid(serde::de::Error::missing_field(
+                "schema_version",
+            ))),
+        }
+    }
+}
+
+impl Sample {
+    /// A sample with a single figure and no observations behind it.
+    pub fn new(metric: &str, unit: &str, value: f64) -> Self {
+        Sample {
+            metric: metric.to_owned(),
+            unit: unit.to_owned(),
+            value,
+            labels: BTreeMap::new(),
+            stats: None,
+            raw: Vec::new(),
+        }
+    }
+
+    /// A sample summarising a series: `value` is the median, `stats` are
+    /// computed when there is more than one observation, `raw` keeps them all.
+    /// Non-finite observations are dropped (JSON cannot carry them).
+    pub fn from_series(metric: &str, unit: &str, raw: Vec<f64>) -> Self {
+        let raw: Vec<f64> = raw.into_iter().filter(|x| x.is_finite()).collect();
+        let stats = crate::stats::summarize(&raw);
+        let value = stats
+            .as_ref()
+            .map(|s| s.p50)
+            .or_else(|| raw.first().copied())
+            .unwrap_or(0.0);
+        Sample {
+            stats,
+            raw,
+            ..Sample::new(metric, unit, value)
+        }
+    }
+
+    /// Replaces the headline value (for a throughput whose headline is not the median).
+    pub fn with_value(mut self, value: f64) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// Adds a label.
+    pub fn label(mut self, key: &str, value: impl ToString) -> Self {
+        self.labels.insert(key.to_owned(), value.to_string());
+        self
+    }
+}

@@ -1,0 +1,44 @@
+//! `--output -`: each document, pretty-printed, on stdout.
+
+use std::io::{self, Write};
+
+use crate::schema::ResultDocument;
+
+use super::{Sink, SinkError, render_document};
+
+/// Writes each document to stdout (pretty JSON and a newline, flushed). With
+/// several suites the output is a stream of JSON documents (`jq` reads it).
+/// A closed pipe (`| head`) is an error, not a panic.
+#[derive(Debug, Default)]
+pub struct StdoutSink {
+    _private: (),
+}
+
+impl StdoutSink {
+    /// A stdout sink; there is nothing to probe.
+    pub fn new() -> Self {
+        StdoutSink { _private: () }
+    }
+}
+
+impl Sink for StdoutSink {
+    fn write(&self, _file_name: &str, doc: &ResultDocument) -> Result<String, SinkError> {
+        let (bytes, _) = render_document(doc)?;
+        // stdout carries only results; this is the one place that writes them.
+        let mut out = io::stdout().lock();
+        out.write_all(&bytes)
+            .and_then(|()| out.flush())
+            .map_err(|e| {
+                SinkError::Stdout(if e.kind() == io::ErrorKind::BrokenPipe {
+                    "stdout was closed by the reader (broken pipe); keep the reader open or use --output-dir".to_owned()
+                } else {
+                    e.to_string()
+                })
+            })?;
+        Ok("stdout".to_owned())
+    }
+
+    fn location(&self) -> String {
+        "stdout".to_owned()
+    }
+}

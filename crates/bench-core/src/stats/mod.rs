@@ -1,0 +1,58 @@
+//! Statistics of e2b-bench: the summary of one series ([`summarize`], the
+//! `stats` block of a result document) and the comparison of two
+//! ([`compare`]). Written from scratch on `std`, deterministic: every
+//! resampling procedure draws from a seeded generator ([`Rng`],
+//! [`DEFAULT_SEED`]), so the same observations always give the same numbers.
+//!
+//! `docs/statistics.md` explains the methods and defaults for readers of the
+//! results. In short:
+//!
+//! | figure | method | module |
+//! |---|---|---|
+//! | p50/p90/p95/p99 | Hyndman–Fan type 7 (numpy's default) | [`quantile`] |
+//! | `stddev` | sample (n − 1), corrected two-pass | [`summary`] |
+//! | `ci95` | Student t interval of the mean | [`summary`], [`student_t`] |
+//! | `outliers` | count outside Tukey's 1.5 × IQR fences | [`outliers`] |
+//! | `median_ci95` | percentile bootstrap, 2000 replicates, fixed seed | [`bootstrap`] |
+//! | A/B verdict | permutation test (p < 0.01) and |Δ mean| > 5% | [`compare`](mod@compare) |
+//!
+//! Non-finite observations (NaN, ±∞) are ignored everywhere; nothing here
+//! panics on empty, short or non-finite input.
+//!
+//! ```
+//! use bench_core::stats::{compare, summarize, CompareOptions, Direction, Verdict};
+//!
+//! let before = [10.1, 10.4, 9.8, 10.0, 10.3, 10.2, 9.9, 10.1, 10.0, 10.2];
+//! let after: Vec<f64> = before.iter().map(|x| x * 0.8).collect();
+//! let s = summarize(&before).unwrap();
+//! assert_eq!(s.n, 10);
+//! let c = compare(&before, &after, &CompareOptions {
+//!     direction: Direction::from_unit("ms"),
+//!     ..Default::default()
+//! });
+//! assert_eq!(c.verdict, Verdict::Faster);
+//! ```
+
+pub mod bootstrap;
+pub mod compare;
+pub mod outliers;
+pub mod quantile;
+pub mod rng;
+pub mod student_t;
+pub mod summary;
+
+pub use bootstrap::{
+    BOOTSTRAP_RESAMPLES, CONFIDENCE, DEFAULT_SEED, bootstrap_median_ci, bootstrap_median_ci_sorted,
+    percentile_interval,
+};
+pub use compare::{
+    CompareOptions, Comparison, DEFAULT_NOISE_THRESHOLD, DEFAULT_RESAMPLES, DEFAULT_SIGNIFICANCE,
+    Direction, PermutationTest, Verdict, compare, permutation_test,
+};
+pub use outliers::{TUKEY_K, count_tukey_outliers, tukey_fences};
+pub use quantile::{median, quantile, quantile_sorted, sorted_finite};
+pub use rng::Rng;
+pub use student_t::{
+    ln_beta, ln_gamma, regularized_incomplete_beta, student_t_cdf, student_t_quantile,
+};
+pub use summary::{mean, mean_ci, sample_stddev, summarize};

@@ -1,0 +1,100 @@
+//! `--output-dir s3://…` end to end: credentials and endpoint only in
+//! `.e2b_env` (none in the process environment) reach the object store, and
+//! the document lands in a real S3 server (moto on a loopback port).
+
+#[path = "../../bench-core/tests/support/mod.rs"]
+mod support;
+
+use assert_cmd::Command;
+use bench_core::schema::ResultDocument;
+use support::{Server, http};
+
+const BUCKET: &str = "host-results";
+const SECRET_KEY: &str = "zq-moto-secret-e2e";
+
+#[test]
+fn info_writes_to_s3_with_credentials_from_the_env_file() {
+    let Some(exe) = support::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
+        return;
+    };
+    let port = support::free_port();
+    let server = Server::start(&exe, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
+    assert_eq!(
+        http(port, "PUT", &format!("/{BUCKET}"), &[], b"")
+            .unwrap()
+            .status,
+        200
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".e2b_env"),
+        format!(
+            "export AWS_ACCESS_KEY_ID=testing\n\
+             export AWS_SECRET_ACCESS_KEY={SECRET_KEY}\n\
+             export AWS_REGION=us-east-1\n\
+             export AWS_ENDPOINT_URL={}\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-host"));
+    cmd.current_dir(dir.path());
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
+        cmd.env_remove(key);
+    }
+    let out = cmd
+        .args(["info", "--run-id", "e2e-1", "--output-dir"])
+        .arg(format!("s3://{BUCKET}/outputs/aws"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "wrote s3://{BUCKET}/outputs/aws/00_host_info.json"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(SECRET_KEY));
+
+    // Read back over plain HTTP (moto checks the presence of a signature,
+    // not its value).
+    let auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00".to_owned();
+    let r = http(
+        port,
+        "GET",
+        &format!("/{BUCKET}/outputs/aws/00_host_info.json"),
+        &[("Authorization", auth)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let doc = ResultDocument::from_json(&String::from_utf8(r.body).unwrap()).unwrap();
+    assert_eq!(
+        (doc.suite.as_str(), doc.run_id.as_str()),
+        ("host_info", "e2e-1")
+    );
+
+    // Without credentials anywhere the binary refuses before any request
+    // (no silent fallback to the instance metadata service).
+    std::fs::write(dir.path().join(".e2b_env"), "export AWS_REGION=us-east-1\n").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-host"));
+    cmd.current_dir(dir.path());
+    for (key, _) in std::env::vars()
+        .filter(|(k, _)| k.starts_with("AWS_") || k.starts_with("E2B_BENCH_INSTANCE"))
+    {
+        cmd.env_remove(key);
+    }
+    let out = cmd
+        .args(["info", "--output-dir", "s3://any-bucket/x"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("find credentials failed")
+            && stderr.contains("E2B_BENCH_INSTANCE_CREDENTIALS=1"),
+        "{stderr}"
+    );
+}

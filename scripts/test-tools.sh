@@ -1,0 +1,103 @@
+# shellcheck shell=bash
+# Installs the local test services of the sink tests into <repo>/.test-tools/
+# (moto_server for S3, azurite-blob for Azure) and exports the variables the
+# tests look for. Idempotent: installs only what is missing.
+#
+#   source scripts/test-tools.sh      # installs if needed, exports into this shell
+#   bash scripts/test-tools.sh        # installs if needed, prints the exports
+#
+# Exports:
+#   E2B_BENCH_MOTO_SERVER        path of moto_server
+#   E2B_BENCH_AZURITE_BLOB       path of azurite-blob
+#   E2B_BENCH_REQUIRE_SERVICES=1 the S3/Azure tests then fail instead of skipping
+#
+# Needs python3 (with the venv module) and npm. Pins: moto 5.2.5, azurite 3.35.0.
+
+_e2b_test_tools_main() {
+    local moto_version="5.2.5"
+    local azurite_version="3.35.0"
+
+    local src="${BASH_SOURCE[0]}" script_dir repo tools
+    case "$src" in
+        */*) script_dir="${src%/*}" ;;
+        *) script_dir=. ;;
+    esac
+    script_dir="$(cd "$script_dir" && pwd)" || return 1
+    repo="$(cd "$script_dir/.." && pwd)" || return 1
+    tools="$repo/.test-tools"
+    mkdir -p "$tools" || { echo "test-tools: cannot create $tools" >&2; return 1; }
+
+    # --- moto (S3) in a Python venv -------------------------------------------
+    local venv="$tools/venv"
+    local moto_stamp="$venv/.moto-$moto_version"
+    if [ ! -x "$venv/bin/moto_server" ] || [ ! -e "$moto_stamp" ]; then
+        echo "test-tools: installing moto[server]==$moto_version into $venv" >&2
+        if ! command -v python3 >/dev/null 2>&1; then
+            echo "test-tools: python3 not found; install python3 and python3-venv, then re-run" >&2
+            return 1
+        fi
+        if [ ! -x "$venv/bin/python" ]; then
+            python3 -m venv "$venv" || {
+                echo "test-tools: 'python3 -m venv $venv' failed (on Debian: apt-get install python3-venv)" >&2
+                rm -rf "$venv"
+                return 1
+            }
+        fi
+        "$venv/bin/python" -m pip install --quiet "moto[server]==$moto_version" || {
+            echo "test-tools: 'pip install moto[server]==$moto_version' failed (network? see the pip output above)" >&2
+            return 1
+        }
+        "$venv/bin/moto_server" --help >/dev/null 2>&1 || {
+            echo "test-tools: $venv/bin/moto_server does not run after install" >&2
+            return 1
+        }
+        rm -f "$venv"/.moto-*
+        touch "$moto_stamp"
+    fi
+
+    # --- azurite (Azure Blob) via npm ------------------------------------------
+    local az="$tools/azurite"
+    local az_bin="$az/node_modules/.bin/azurite-blob"
+    local az_stamp="$az/.azurite-$azurite_version"
+    if [ ! -x "$az_bin" ] || [ ! -e "$az_stamp" ]; then
+        echo "test-tools: installing azurite@$azurite_version into $az" >&2
+        if ! command -v npm >/dev/null 2>&1; then
+            echo "test-tools: npm not found; install Node.js 18+ with npm, then re-run" >&2
+            return 1
+        fi
+        mkdir -p "$az" || return 1
+        npm install --prefix "$az" --no-audit --no-fund --loglevel=error \
+            "azurite@$azurite_version" >&2 || {
+            echo "test-tools: 'npm install azurite@$azurite_version' failed (network? see the npm output above)" >&2
+            return 1
+        }
+        [ -x "$az_bin" ] || {
+            echo "test-tools: $az_bin missing after npm install" >&2
+            return 1
+        }
+        rm -f "$az"/.azurite-*
+        touch "$az_stamp"
+    fi
+
+    export E2B_BENCH_MOTO_SERVER="$venv/bin/moto_server"
+    export E2B_BENCH_AZURITE_BLOB="$az_bin"
+    export E2B_BENCH_REQUIRE_SERVICES=1
+    echo "test-tools: ready (moto $moto_version, azurite $azurite_version in $tools)" >&2
+    return 0
+}
+
+_e2b_test_tools_main
+_e2b_test_tools_rc=$?
+unset -f _e2b_test_tools_main
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    # Executed, not sourced: the exports die with this shell, so print them.
+    if [ "$_e2b_test_tools_rc" -eq 0 ]; then
+        echo "export E2B_BENCH_MOTO_SERVER='$E2B_BENCH_MOTO_SERVER'"
+        echo "export E2B_BENCH_AZURITE_BLOB='$E2B_BENCH_AZURITE_BLOB'"
+        echo "export E2B_BENCH_REQUIRE_SERVICES=1"
+    fi
+    exit "$_e2b_test_tools_rc"
+fi
+# Sourced: hand the status to the caller without leaving the variable behind.
+eval "unset _e2b_test_tools_rc; return $_e2b_test_tools_rc"
