@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use bench_core::cli::CommonArgs;
-use bench_core::exit::{self, Failure, Status};
 use bench_core::schema::{Tier, Tool};
 use bench_core::settings::Settings;
 use clap::{Parser, Subcommand};
@@ -33,17 +32,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    bench_core::logging::init(cli.common.verbosity());
-    exit::finish("bench-client", run(cli))
-}
-
-fn run(cli: Cli) -> Result<Status, Failure> {
     let tool = Tool::new("bench-client", env!("CARGO_PKG_VERSION"));
-    let settings = Settings::resolve(&cli.common, tool, Tier::Client)?;
-    match cli.command {
-        Command::Info => bench_core::info::run(&settings, info_parameters(&settings)),
-    }
+    bench_core::cli::run_tier(
+        tool,
+        Tier::Client,
+        |cli: &Cli| &cli.common,
+        |cli, settings| match cli.command {
+            Command::Info => bench_core::info::run(&settings, info_parameters(&settings)),
+        },
+    )
 }
 
 /// The endpoints the client would use, as the SDKs derive them: the API at

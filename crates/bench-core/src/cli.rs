@@ -70,3 +70,21 @@ impl CommonArgs {
         }
     }
 }
+
+/// The whole `main` of a tier binary: parse the flags, set up logging,
+/// resolve [`Settings`](crate::settings::Settings) (exit 2 on a configuration
+/// error), run the subcommand, and turn the outcome into the contract's exit
+/// code with any error printed as one redacted line.
+pub fn run_tier<C: clap::Parser>(
+    tool: crate::schema::Tool,
+    tier: crate::schema::Tier,
+    common: fn(&C) -> &CommonArgs,
+    run: impl FnOnce(C, crate::settings::Settings) -> Result<crate::exit::Status, crate::exit::Failure>,
+) -> std::process::ExitCode {
+    let cli = C::parse();
+    crate::logging::init(common(&cli).verbosity());
+    let program = tool.name.clone();
+    let outcome = crate::settings::Settings::resolve(common(&cli), tool, tier)
+        .and_then(|settings| run(cli, settings));
+    crate::exit::finish(&program, outcome)
+}

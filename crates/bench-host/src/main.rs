@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use bench_core::cli::CommonArgs;
-use bench_core::exit::{self, Failure, Status};
 use bench_core::schema::{Tier, Tool};
 use bench_core::settings::Settings;
 use clap::{Parser, Subcommand};
@@ -37,17 +36,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    bench_core::logging::init(cli.common.verbosity());
-    exit::finish("bench-host", run(cli))
-}
-
-fn run(cli: Cli) -> Result<Status, Failure> {
     let tool = Tool::new("bench-host", env!("CARGO_PKG_VERSION"));
-    let settings = Settings::resolve(&cli.common, tool, Tier::Host)?;
-    match cli.command {
-        Command::Info => bench_core::info::run(&settings, info_parameters(&settings)),
-    }
+    bench_core::cli::run_tier(
+        tool,
+        Tier::Host,
+        |cli: &Cli| &cli.common,
+        |cli, settings| match cli.command {
+            Command::Info => bench_core::info::run(&settings, info_parameters(&settings)),
+        },
+    )
 }
 
 fn info_parameters(settings: &Settings) -> BTreeMap<String, Value> {

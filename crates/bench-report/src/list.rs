@@ -74,28 +74,27 @@ pub fn scan(input: &Path, cloud: Option<&str>, history: bool) -> Result<Vec<Entr
     Ok(entries)
 }
 
-fn read_dirs(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+/// The entries of `dir` that pass `keep`, sorted; a missing directory is empty.
+fn children(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
+        .filter(|p| keep(p))
         .collect();
-    dirs.sort();
-    dirs
+    paths.sort();
+    paths
+}
+
+fn read_dirs(dir: &Path) -> Vec<PathBuf> {
+    children(dir, Path::is_dir)
 }
 
 fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
+    children(dir, |p| {
+        p.is_file() && p.extension().is_some_and(|x| x == "json")
+    })
 }
 
 /// Writes an aligned table (or a note when there is nothing).

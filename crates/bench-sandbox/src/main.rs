@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use bench_core::cli::CommonArgs;
-use bench_core::exit::{self, Failure, Status};
 use bench_core::schema::{Tier, Tool};
-use bench_core::settings::Settings;
 use clap::{Parser, Subcommand};
 
 /// Measure the inside of an E2B sandbox.
@@ -32,15 +30,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    bench_core::logging::init(cli.common.verbosity());
-    exit::finish("bench-sandbox", run(cli))
-}
-
-fn run(cli: Cli) -> Result<Status, Failure> {
     let tool = Tool::new("bench-sandbox", env!("CARGO_PKG_VERSION"));
-    let settings = Settings::resolve(&cli.common, tool, Tier::Sandbox)?;
-    match cli.command {
-        Command::Info => bench_core::info::run(&settings, BTreeMap::new()),
-    }
+    bench_core::cli::run_tier(
+        tool,
+        Tier::Sandbox,
+        |cli: &Cli| &cli.common,
+        |cli, settings| match cli.command {
+            Command::Info => bench_core::info::run(&settings, BTreeMap::new()),
+        },
+    )
 }

@@ -1,6 +1,6 @@
 //! Statistics of e2b-bench: the summary of one series ([`summarize`], the
 //! `stats` block of a result document) and the comparison of two
-//! ([`compare`]). Written from scratch on `std`, deterministic: every
+//! ([`compare()`]). Written from scratch on `std`, deterministic: every
 //! resampling procedure draws from a seeded generator ([`Rng`],
 //! [`DEFAULT_SEED`]), so the same observations always give the same numbers.
 //!
@@ -9,12 +9,12 @@
 //!
 //! | figure | method | module |
 //! |---|---|---|
-//! | p50/p90/p95/p99 | Hyndman–Fan type 7 (numpy's default) | [`quantile`] |
+//! | p50/p90/p95/p99 | Hyndman–Fan type 7 (numpy's default) | [`quantile`](mod@quantile) |
 //! | `stddev` | sample (n − 1), corrected two-pass | [`summary`] |
 //! | `ci95` | Student t interval of the mean | [`summary`], [`student_t`] |
 //! | `outliers` | count outside Tukey's 1.5 × IQR fences | [`outliers`] |
 //! | `median_ci95` | percentile bootstrap, 2000 replicates, fixed seed | [`bootstrap`] |
-//! | A/B verdict | permutation test (p < 0.01) and |Δ mean| > 5% | [`compare`](mod@compare) |
+//! | A/B verdict | permutation test p < 0.01 and a mean shift over 5% | [`compare`](mod@compare) |
 //!
 //! Non-finite observations (NaN, ±∞) are ignored everywhere; nothing here
 //! panics on empty, short or non-finite input.

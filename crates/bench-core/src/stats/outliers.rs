@@ -1,6 +1,6 @@
 //! Tukey's fences: an observation is an outlier when it lies outside
 //! `[Q1 − k·IQR, Q3 + k·IQR]` with `k` = [`TUKEY_K`] = 1.5 and Q1, Q3 the
-//! type-7 quartiles (see [`super::quantile`]), IQR = Q3 − Q1.
+//! type-7 quartiles (see [`super::quantile`](mod@super::quantile)), IQR = Q3 − Q1.
 //!
 //! Outliers are counted, never removed: every statistic in [`super::summarize`]
 //! uses every observation. A high count says the series has a long tail or

@@ -3,7 +3,7 @@
 //! - mean, and sample standard deviation with the n − 1 denominator, by the
 //!   corrected two-pass algorithm (Chan, Golub & LeVeque, "Algorithms for
 //!   computing the sample variance", The American Statistician 37(3), 1983);
-//! - min, max, and p50/p90/p95/p99 as type-7 quantiles ([`super::quantile`]);
+//! - min, max, and p50/p90/p95/p99 as type-7 quantiles ([`super::quantile`](mod@super::quantile));
 //! - `ci95`: the Student t interval of the mean,
 //!   `mean ± t(0.975, n − 1)·s/√n` ([`super::student_t`]), which assumes the
 //!   mean is roughly normal (true for large n by the central limit theorem;
