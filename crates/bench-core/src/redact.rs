@@ -53,15 +53,28 @@ pub fn register_secret(value: &str) {
 
 /// Registers the values of every secret-looking variable of an environment
 /// (names per [`is_secret_name`]), and the passwords of URL-valued ones.
+/// Values that are settings rather than secrets (`USE_TOKEN=true`,
+/// `TOKEN_TTL=3600`) are skipped: masking every `true` or `3600` would
+/// corrupt labels such as `"direct": "true"` in documents.
 pub fn register_env_secrets<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) {
     for (name, value) in vars {
-        if is_secret_name(name) {
+        if is_secret_name(name) && !looks_like_setting(value) {
             register_secret(value);
         }
         if let Some(password) = url_password(value) {
             register_secret(password);
         }
     }
+}
+
+/// Booleans and plain numbers: what a flag or a duration looks like.
+fn looks_like_setting(value: &str) -> bool {
+    let v = value.trim();
+    const WORDS: &[&str] = &[
+        "true", "false", "yes", "no", "on", "off", "none", "null", "enabled", "disabled",
+    ];
+    WORDS.iter().any(|w| v.eq_ignore_ascii_case(w))
+        || v.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// True when a variable, header, parameter or JSON key name suggests its
@@ -391,6 +404,13 @@ mod tests {
             ("E2B_DOMAIN", "zq-domain.example"),
         ]);
         assert_eq!(redact_str("x zq-aws-secret-value zq-db-pass"), "x *** ***");
+        // Settings under secret-looking names are not secrets.
+        register_env_secrets([
+            ("USE_TOKEN", "true"),
+            ("TOKEN_TTL", "3600"),
+            ("SECRET_FLAG", "Disabled"),
+        ]);
+        assert_eq!(redact_str("true 3600 Disabled"), "true 3600 Disabled");
         assert_eq!(redact_str("zq-domain.example"), "zq-domain.example");
     }
 

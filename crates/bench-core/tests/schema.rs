@@ -95,3 +95,55 @@ fn series_sample_headline_is_the_median_and_drops_non_finite() {
     let single = Sample::from_series("x", "ms", vec![5.0]);
     assert_eq!((single.value, single.stats), (5.0, None));
 }
+
+/// Validates a document against the committed `docs/schema/result-v1.json`.
+fn assert_valid(doc: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(committed_schema_path()).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the committed schema compiles");
+    let errors: Vec<String> = validator.iter_errors(doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+}
+
+#[test]
+fn written_documents_validate_against_the_committed_schema() {
+    assert_valid(&serde_json::from_str(CONTRACT_EXAMPLE).unwrap());
+
+    // A document as a tier builds it: this machine's fingerprint, a series
+    // with stats, a single figure, an error entry.
+    let doc = ResultDocument {
+        schema_version: SCHEMA_VERSION,
+        tool: bench_core::schema::Tool::new("bench-host", "0.1.0"),
+        tier: bench_core::schema::Tier::Host,
+        suite: "host_performance".into(),
+        cloud: "local".into(),
+        run_id: "r1".into(),
+        started_at: bench_core::time::now_rfc3339(),
+        finished_at: bench_core::time::now_rfc3339(),
+        fingerprint: bench_core::fingerprint::collect(),
+        parameters: [("quick".to_owned(), serde_json::json!(true))].into(),
+        samples: vec![
+            Sample::from_series("disk.latency_us", "us", vec![80.0, 95.0, 120.0, 400.0])
+                .label("pattern", "randread"),
+            Sample::new("hugepages.total", "pages", 0.0),
+        ],
+        errors: vec![bench_core::schema::ErrorEntry {
+            probe: "hugepages".into(),
+            kind: bench_core::schema::ErrorKind::Unavailable,
+            message: "no hugepage pool reserved".into(),
+        }],
+    };
+    let (bytes, _) = bench_core::sink::render_document(&doc).unwrap();
+    assert_valid(&serde_json::from_slice(&bytes).unwrap());
+
+    // And the schema really constrains: a wrong tier or a missing field fails.
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(committed_schema_path()).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut bad: serde_json::Value = serde_json::from_str(CONTRACT_EXAMPLE).unwrap();
+    bad["tier"] = "laptop".into();
+    assert!(!validator.is_valid(&bad));
+    let mut bad: serde_json::Value = serde_json::from_str(CONTRACT_EXAMPLE).unwrap();
+    bad.as_object_mut().unwrap().remove("run_id");
+    assert!(!validator.is_valid(&bad));
+}

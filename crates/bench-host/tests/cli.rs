@@ -90,6 +90,20 @@ fn info_to_stdout_is_a_complete_document() {
     assert!(!doc.fingerprint.kernel.is_empty());
     assert_eq!(doc.parameters["storage_dir"], "/mnt/sdb/e2b-storage");
     assert!(doc.started_at.ends_with('Z') && doc.finished_at >= doc.started_at);
+    // Valid against the committed JSON Schema, as every document must be.
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/schema/result-v1.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let instance: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
     // Nothing but the document on stdout; nothing written to outputs/.
     assert!(!dir.path().join("outputs").exists());
 }
