@@ -425,7 +425,7 @@ pub(crate) fn display_url(url: &str) -> String {
 
 /// Text fit for a one-line message: control characters become spaces, runs
 /// of whitespace collapse, URL query strings are dropped, it is cut at `max`
-/// characters, and it goes through [`crate::redact::redact_json`].
+/// characters, and it goes through [`crate::redact::redact_str`].
 pub(crate) fn one_line(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max + 3));
     let mut in_url_query = false;
@@ -457,12 +457,7 @@ pub(crate) fn one_line(text: &str, max: usize) -> String {
     }
     let trimmed_len = out.trim_end().len();
     out.truncate(trimmed_len);
-    let mut value = Value::String(out);
-    crate::redact::redact_json(&mut value);
-    match value {
-        Value::String(s) => s,
-        other => other.to_string(),
-    }
+    crate::redact::redact_str(&out)
 }
 
 /// True when the last whitespace-separated word of `before` is a URL.
