@@ -9,6 +9,7 @@ use clap::{ArgAction, Args};
 /// Common flags of every binary. All are global, so they may be given before
 /// or after the subcommand.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Common options")]
 pub struct CommonArgs {
     /// Where result files go: a directory, or an s3://, gs://, az://, file://
     /// URL [default: outputs/<cloud>]

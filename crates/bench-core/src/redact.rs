@@ -100,6 +100,10 @@ pub fn is_secret_name(name: &str) -> bool {
     const FIRST_OF_PAIR: &[&str] = &["api", "access", "account", "private", "secret", "master"];
     // Glued forms such as PGPASSWORD or MYTOKEN.
     const SUFFIXES: &[&str] = &["password", "passwd", "secret", "token", "apikey"];
+    // The shell's working directories are paths, not passwords.
+    if name.eq_ignore_ascii_case("PWD") || name.eq_ignore_ascii_case("OLDPWD") {
+        return false;
+    }
     let words = split_words(name);
     words
         .iter()
@@ -318,6 +322,7 @@ mod tests {
             "Authorization",
             "PGPASSWORD",
             "password",
+            "DB_PWD",
             // An access key id is not secret by itself, but it is half of a
             // credential pair: masking it costs nothing.
             "AWS_ACCESS_KEY_ID",
@@ -333,6 +338,9 @@ mod tests {
             "run_id",
             "signals",
             "tokens_total",
+            // The shell's working directory would otherwise mask every path.
+            "PWD",
+            "OLDPWD",
         ] {
             assert!(!is_secret_name(name), "{name} should not be secret");
         }

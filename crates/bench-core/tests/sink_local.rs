@@ -372,3 +372,45 @@ fn object_urls_without_object_store_support() {
     assert_eq!(read_run_id(&dir.join(NAME)), "run-b");
     assert_eq!(read_run_id(&dir.join("history/run-a").join(NAME)), "run-a");
 }
+
+#[test]
+fn file_sink_writes_devices_and_fifos_in_place() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+
+    // Renaming over /dev/null (as root) would replace the device with a file.
+    let sink = FileSink::open("/dev/null").unwrap();
+    assert!(!sink.replaces(), "a device is a stream: written once");
+    sink.write(NAME, &doc("run-a")).unwrap();
+    let meta = fs::metadata("/dev/null").unwrap();
+    assert!(
+        meta.file_type().is_char_device(),
+        "/dev/null is still a device"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("results.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            fs::File::open(fifo)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        })
+    };
+    let sink = FileSink::open(&fifo).unwrap();
+    sink.write(NAME, &doc("run-b")).unwrap();
+    drop(sink);
+    let text = reader.join().unwrap();
+    assert!(text.contains("\"run-b\""), "{text}");
+    assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_eq!(tree(tmp.path()), vec!["results.fifo".to_owned()]);
+}

@@ -1,39 +1,27 @@
 //! bench-host: runs on an E2B orchestrator node and measures what decides how
-//! fast its sandboxes start and run. `main` only wires flags to bench-core.
+//! fast its sandboxes start and run. `main` only wires flags to the probes.
+
+mod cli;
+mod probes;
+mod sys;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-use bench_core::cli::CommonArgs;
+use bench_core::exit::{Failure, Status};
+use bench_core::probe::{Probe, ProbeArgs};
 use bench_core::schema::{Tier, Tool};
 use bench_core::settings::Settings;
-use clap::{Parser, Subcommand};
+use bench_core::suite::Suite;
+use clap::Args;
 use serde_json::{Value, json};
+
+use cli::{Cli, Command, One, ProbeName, RunArgs};
+use probes::{CpuArgs, DiskArgs, HugepagesArgs, KvmArgs, MemoryArgs};
 
 /// Template storage root on a node when `E2B_STORAGE_DIR` is not set (contract).
 const DEFAULT_STORAGE_DIR: &str = "/mnt/sdb/e2b-storage";
-
-/// Measure an E2B orchestrator node.
-///
-/// Results are written to outputs/<cloud>/ (or --output-dir / --output -);
-/// progress and logs go to stderr. Configuration comes from ./.e2b_env or
-/// --env-file, with the process environment taking precedence.
-#[derive(Debug, Parser)]
-#[command(name = "bench-host", version, about, long_about)]
-struct Cli {
-    #[command(flatten)]
-    common: CommonArgs,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Write this node's fingerprint (CPU, memory, kernel, virtualization,
-    /// cloud from DMI) and storage root as 00_host_info.json
-    Info,
-}
 
 fn main() -> ExitCode {
     let tool = Tool::new("bench-host", env!("CARGO_PKG_VERSION"));
@@ -43,8 +31,59 @@ fn main() -> ExitCode {
         |cli: &Cli| &cli.common,
         |cli, settings| match cli.command {
             Command::Info => bench_core::info::run(&settings, info_parameters(&settings)),
+            Command::Run(run) => run_all(&settings, &run),
+            Command::Cpu(one) => run_one(&settings, &one),
+            Command::Memory(one) => run_one(&settings, &one),
+            Command::Disk(one) => run_one(&settings, &one),
+            Command::Hugepages(one) => run_one(&settings, &one),
+            Command::Kvm(one) => run_one(&settings, &one),
         },
     )
+}
+
+/// The host performance document (contract: `04_host_performance.json`).
+fn suite(quick: bool) -> Suite {
+    Suite {
+        file_name: "04_host_performance.json".into(),
+        name: "host_performance".into(),
+        parameters: BTreeMap::from([("quick".into(), json!(quick))]),
+    }
+}
+
+fn run_one<A: Args + ProbeArgs>(settings: &Settings, one: &One<A>) -> Result<Status, Failure> {
+    let probe = one.args.build(one.quick, settings)?;
+    bench_core::suite::run(settings, suite(one.quick), vec![probe])
+}
+
+fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
+    let disk = DiskArgs {
+        target: run.disk.clone(),
+        ..DiskArgs::default()
+    };
+    let all: [(ProbeName, &dyn ProbeArgs); 5] = [
+        (ProbeName::Cpu, &CpuArgs::default()),
+        (ProbeName::Memory, &MemoryArgs::default()),
+        (ProbeName::Disk, &disk),
+        (ProbeName::Hugepages, &HugepagesArgs::default()),
+        (ProbeName::Kvm, &KvmArgs::default()),
+    ];
+    // Every probe is validated before the first one runs.
+    let probes = all
+        .into_iter()
+        .filter(|(name, _)| !run.skip.contains(name))
+        .map(|(_, args)| args.build(run.quick, settings))
+        .collect::<Result<Vec<Box<dyn Probe>>, Failure>>()?;
+    let mut suite = suite(run.quick);
+    suite.parameters.insert(
+        "skipped".into(),
+        json!(
+            run.skip
+                .iter()
+                .map(|p| format!("{p:?}").to_lowercase())
+                .collect::<Vec<_>>()
+        ),
+    );
+    bench_core::suite::run(settings, suite, probes)
 }
 
 fn info_parameters(settings: &Settings) -> BTreeMap<String, Value> {

@@ -83,10 +83,14 @@ impl Sink for LocalDirSink {
 }
 
 /// Exactly one file (`--output PATH`); every write atomically replaces it.
+/// An existing device, pipe or socket (`/dev/stdout`, a fifo) is written in
+/// place instead: renaming over it would replace the device node itself.
 #[derive(Debug)]
 pub struct FileSink {
     path: PathBuf,
     lock: Mutex<()>,
+    /// The open device or pipe, when the target is not a regular file.
+    special: Option<File>,
 }
 
 impl FileSink {
@@ -101,10 +105,16 @@ impl FileSink {
                 reason: "not a file path; give a file name, `-` for stdout, or use --output-dir for a directory".to_owned(),
             });
         }
-        prepare_dir(&parent_dir(path), "--output")?;
+        let special = if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            Some(open_special(path)?)
+        } else {
+            prepare_dir(&parent_dir(path), "--output")?;
+            None
+        };
         Ok(FileSink {
             path: path.to_path_buf(),
             lock: Mutex::new(()),
+            special,
         })
     }
 
@@ -118,6 +128,14 @@ impl Sink for FileSink {
     fn write(&self, _file_name: &str, doc: &ResultDocument) -> Result<String, SinkError> {
         let (bytes, _) = render_document(doc)?;
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(mut special) = self.special.as_ref() {
+            special.write_all(&bytes).map_err(|source| SinkError::Io {
+                path: self.path.clone(),
+                action: "write",
+                source,
+            })?;
+            return Ok(self.path.display().to_string());
+        }
         let dir = parent_dir(&self.path);
         fs::create_dir_all(&dir).map_err(|source| SinkError::CreateDir {
             flag: "--output",
@@ -140,6 +158,22 @@ impl Sink for FileSink {
     fn location(&self) -> String {
         self.path.display().to_string()
     }
+
+    fn replaces(&self) -> bool {
+        self.special.is_none()
+    }
+}
+
+/// Opens an existing non-regular file (device, fifo) for writing.
+fn open_special(path: &Path) -> Result<File, SinkError> {
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|source| SinkError::Io {
+            path: path.to_path_buf(),
+            action: "open for writing",
+            source,
+        })
 }
 
 /// The directory holding `path` (`.` for a bare file name).

@@ -115,6 +115,13 @@ pub trait Sink: Send + Sync {
 
     /// Human-readable location: a directory path, a URL, or `stdout`.
     fn location(&self) -> String;
+
+    /// True when a second write of the same file replaces the first, so a
+    /// suite can be written after every probe. stdout appends instead, so a
+    /// suite goes there once, when it is complete.
+    fn replaces(&self) -> bool {
+        true
+    }
 }
 
 /// Opens a sink and proves it is writable before anything is measured: the

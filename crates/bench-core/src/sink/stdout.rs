@@ -41,4 +41,8 @@ impl Sink for StdoutSink {
     fn location(&self) -> String {
         "stdout".to_owned()
     }
+
+    fn replaces(&self) -> bool {
+        false
+    }
 }

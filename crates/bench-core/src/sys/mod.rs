@@ -55,3 +55,9 @@ pub(crate) fn hypervisor_vendor() -> Option<String> {
 pub(crate) fn hypervisor_vendor() -> Option<String> {
     None
 }
+
+pub(crate) mod aligned;
+pub(crate) mod divide;
+pub(crate) mod fs;
+pub(crate) mod signal;
+pub(crate) mod uring;

@@ -1,0 +1,73 @@
+//! bench-host's command line: the common flags, one subcommand per probe
+//! (each with that probe's own flags) and `run` for all of them.
+
+use bench_core::cli::CommonArgs;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::probes::{CpuArgs, DiskArgs, DiskTarget, HugepagesArgs, KvmArgs, MemoryArgs};
+
+/// Measure an E2B orchestrator node.
+///
+/// Results are written to outputs/<cloud>/ (or --output-dir / --output -);
+/// progress and logs go to stderr. Configuration comes from ./.e2b_env or
+/// --env-file, with the process environment taking precedence.
+#[derive(Debug, Parser)]
+#[command(name = "bench-host", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write this node's fingerprint (CPU, memory, kernel, virtualization,
+    /// cloud from DMI) and storage root as 00_host_info.json
+    Info,
+    /// Run every probe (cpu, memory, disk, hugepages, kvm) into 04_host_performance.json
+    Run(RunArgs),
+    /// CPU: sysbench's prime loop, events/s at 1 thread and all cores
+    Cpu(One<CpuArgs>),
+    /// Memory: STREAM copy/scale/add/triad bandwidth and random-access latency
+    Memory(One<MemoryArgs>),
+    /// Disk: IOPS, bandwidth and latency (io_uring, O_DIRECT) and fsync latency on a scratch file
+    Disk(One<DiskArgs>),
+    /// Hugepages: the 2 MiB pool, THP mode, fault-in bandwidth of 4k vs 2M vs THP pages
+    Hugepages(One<HugepagesArgs>),
+    /// KVM: /dev/kvm, API version, capabilities, VM/vCPU create latency, VM-exit round trip
+    Kvm(One<KvmArgs>),
+}
+
+/// A single probe with its own flags.
+#[derive(Debug, Args)]
+pub struct One<A: Args> {
+    /// Short run (seconds instead of minutes): fewer iterations, smaller sizes
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub args: A,
+}
+
+/// `run`: every probe with its defaults; tune one with its own subcommand.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Keep the whole run under a minute on a small machine
+    #[arg(long)]
+    pub quick: bool,
+    /// Probes to leave out (comma-separated or repeated)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "PROBE")]
+    pub skip: Vec<ProbeName>,
+    #[command(flatten)]
+    pub disk: DiskTarget,
+}
+
+/// The probes `run` knows, in the order it runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProbeName {
+    Cpu,
+    Memory,
+    Disk,
+    Hugepages,
+    Kvm,
+}
