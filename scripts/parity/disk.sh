@@ -15,7 +15,7 @@
 # missing), PARITY_DIR (scratch directory; default a temporary directory in
 # the current directory, so the file system under test is the current one),
 # PARITY_DISK_SIZE (default 1G; 256M with PARITY_QUICK=1), PARITY_DISK_RUNTIME
-# (seconds, default 10; 3 quick), PARITY_ROUNDS (default 3; 2 quick).
+# (seconds, default 10; 3 quick), PARITY_ROUNDS (default 5; 2 quick).
 # Installs fio from Debian when it is missing.
 set -euo pipefail
 
@@ -25,7 +25,7 @@ quick="${PARITY_QUICK:-0}"
 if [ "$quick" = 1 ]; then
   size="${PARITY_DISK_SIZE:-256M}" runtime="${PARITY_DISK_RUNTIME:-3}" rounds="${PARITY_ROUNDS:-2}"
 else
-  size="${PARITY_DISK_SIZE:-1G}" runtime="${PARITY_DISK_RUNTIME:-10}" rounds="${PARITY_ROUNDS:-3}"
+  size="${PARITY_DISK_SIZE:-1G}" runtime="${PARITY_DISK_RUNTIME:-10}" rounds="${PARITY_ROUNDS:-5}"
 fi
 ramp=1
 

@@ -19,8 +19,8 @@ import sys
 TARGETS = [
     (r"^cpu\.events_per_second\.threads=1\.", 0.95, 1.10),
     (r"^memory\.bandwidth_bytes_per_second\.op=triad\.", 0.90, 1.10),
-    (r"^disk\.iops\.pattern=randread\.", 0.95, 1.05),
-    (r"^disk\.bandwidth_bytes_per_second\.pattern=read\.", 0.95, 1.05),
+    (r"^disk\.randread_4k_qd32\.iops$", 0.95, 1.05),
+    (r"^disk\.read_1m_qd8\.bandwidth_bytes_per_second$", 0.95, 1.05),
 ]
 CV_TARGETS = [(r"^cpu\.events_per_second\.", 3.0)]
 

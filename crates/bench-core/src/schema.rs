@@ -214,6 +214,18 @@ pub enum ErrorKind {
     Interrupted,
 }
 
+impl ErrorKind {
+    /// The name used in documents (`unavailable`, `failed`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Failed => "failed",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// Why a document could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {

@@ -138,7 +138,7 @@ pub fn run_probes<E: std::fmt::Display>(
         };
         let elapsed = started.elapsed();
         for e in &output.errors {
-            tracing::warn!("{}: {} ({:?})", e.probe, e.message, e.kind);
+            tracing::warn!("{} {}: {}", e.probe, e.kind.as_str(), e.message);
         }
         tracing::debug!(
             "{name}: {} samples in {:.1} s",
