@@ -73,6 +73,11 @@ fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
         .filter(|(name, _)| !run.skip.contains(name))
         .map(|(_, args)| args.build(run.quick, settings))
         .collect::<Result<Vec<Box<dyn Probe>>, Failure>>()?;
+    if probes.is_empty() {
+        return Err(Failure::usage(
+            "--skip leaves no probe to run; skip fewer of cpu, memory, disk, hugepages, kvm",
+        ));
+    }
     let mut suite = suite(run.quick);
     suite.parameters.insert(
         "skipped".into(),

@@ -124,6 +124,14 @@ fn every_probe_is_validated_before_the_first_runs() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("gpu"));
+
+    let out = host(dir.path())
+        .args(["run", "--skip", "cpu,memory,disk,hugepages,kvm"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--skip leaves no probe to run"), "{stderr}");
 }
 
 #[test]
