@@ -20,6 +20,9 @@ step "test services (S3 server, Azure blob emulator)"
 # shellcheck source=scripts/test-tools.sh
 source scripts/test-tools.sh
 
+step "E2B's Python SDK, two versions (the emulator's proof)"
+bash scripts/sdk-venvs.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

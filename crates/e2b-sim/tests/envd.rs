@@ -1,0 +1,655 @@
+//! The sandbox listener over real HTTP on loopback: client-proxy routing,
+//! envd's HTTP API and its Connect-RPC services (JSON codec).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use e2b_sim::envd::base64;
+use e2b_sim::state::{Life, Registry, Sandbox, SandboxState};
+use serde_json::{Value, json};
+
+const DOMAIN: &str = "e2b.local";
+const ID: &str = "abcdefghij0123456789";
+const TOKEN: &str = "secret-token";
+
+struct Env {
+    registry: Arc<Registry>,
+    base: String,
+    client: reqwest::Client,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+fn sandbox(id: &str, token: Option<&str>, dir: &tempfile::TempDir) -> Arc<Sandbox> {
+    let mut env_vars = BTreeMap::new();
+    env_vars.insert("SIM_VAR".to_string(), "sim value".to_string());
+    Arc::new(Sandbox {
+        id: id.to_string(),
+        template_id: "base".to_string(),
+        alias: None,
+        access_token: token.map(str::to_string),
+        metadata: BTreeMap::new(),
+        env_vars,
+        started_at: SystemTime::now(),
+        life: Mutex::new(Life {
+            state: SandboxState::Running,
+            end_at: SystemTime::now() + Duration::from_secs(300),
+            auto_pause: false,
+        }),
+        workdir: dir.path().to_path_buf(),
+        processes: Default::default(),
+    })
+}
+
+async fn env() -> Env {
+    let registry = Arc::new(Registry::default());
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    registry.insert(sandbox(ID, None, &d1));
+    registry.insert(sandbox("secure0000000000000x", Some(TOKEN), &d2));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = e2b_sim::proxy::router(registry.clone(), DOMAIN.to_string());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    Env {
+        registry,
+        base: format!("http://{addr}"),
+        client,
+        _dirs: vec![d1, d2],
+    }
+}
+
+fn host(id: &str) -> String {
+    format!("49983-{id}.{DOMAIN}")
+}
+
+impl Env {
+    fn get(&self, path: &str, host: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("host", host)
+    }
+
+    fn post(&self, path: &str, host: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("host", host)
+    }
+
+    fn rpc(&self, method: &str, body: Value) -> reqwest::RequestBuilder {
+        self.post(&format!("/{method}"), &host(ID))
+            .header("content-type", "application/json")
+            .header("connect-protocol-version", "1")
+            .header(
+                "authorization",
+                format!("Basic {}", base64::encode(b"user:")),
+            )
+            .body(body.to_string())
+    }
+
+    async fn unary(&self, method: &str, body: Value) -> (u16, Value) {
+        let r = self.rpc(method, body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+
+    fn start(&self, cmd: &str, interval: Option<u64>) -> reqwest::RequestBuilder {
+        let msg = json!({"process": {"cmd": "/bin/bash", "args": ["-l", "-c", cmd]}}).to_string();
+        let mut body = vec![0u8];
+        body.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+        body.extend_from_slice(msg.as_bytes());
+        let mut req = self
+            .post("/process.Process/Start", &host(ID))
+            .header("content-type", "application/connect+json")
+            .header("connect-protocol-version", "1")
+            .header(
+                "authorization",
+                format!("Basic {}", base64::encode(b"user:")),
+            )
+            .body(body);
+        if let Some(s) = interval {
+            req = req.header("keepalive-ping-interval", s.to_string());
+        }
+        req
+    }
+}
+
+/// Reads a whole Connect stream: data messages and the end-stream message.
+async fn read_stream(resp: reqwest::Response) -> (Vec<Value>, Value) {
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/connect+json");
+    let mut resp = resp;
+    let mut buf = Vec::new();
+    let mut messages = Vec::new();
+    loop {
+        while buf.len() >= 5 {
+            let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
+            if buf.len() < 5 + len {
+                break;
+            }
+            let flag = buf[0];
+            let v: Value = serde_json::from_slice(&buf[5..5 + len]).unwrap();
+            buf.drain(..5 + len);
+            if flag == 2 {
+                return (messages, v);
+            }
+            assert_eq!(flag, 0);
+            messages.push(v);
+        }
+        let chunk = resp
+            .chunk()
+            .await
+            .unwrap()
+            .expect("stream ended without end-stream envelope");
+        buf.extend_from_slice(&chunk);
+    }
+}
+
+fn output(events: &[Value], kind: &str) -> String {
+    let bytes: Vec<u8> = events
+        .iter()
+        .filter_map(|e| e["event"]["data"][kind].as_str())
+        .flat_map(|s| base64::decode(s).unwrap())
+        .collect();
+    String::from_utf8(bytes).unwrap()
+}
+
+async fn text(r: reqwest::RequestBuilder) -> (u16, String, String) {
+    let r = r.send().await.unwrap();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (r.status().as_u16(), ct, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn host_parsing_matches_the_proxy() {
+    let e = env().await;
+    for h in [
+        host(ID),
+        format!("49983-{ID}-6532622b.{DOMAIN}"),
+        format!("49983-{ID}.{DOMAIN}:3002"),
+    ] {
+        let r = e.get("/health", &h).send().await.unwrap();
+        assert_eq!(r.status(), 204, "{h}");
+    }
+    let cases = [
+        ("localhost", "Invalid host"),
+        ("nodot-abc", "Invalid host"),
+        ("49983.e2b.local", "Invalid host"),
+        ("abc-abcdefghij0123456789.e2b.local", "Invalid sandbox port"),
+        ("49983-ABC.e2b.local", "Invalid sandbox ID"),
+        ("49983-.e2b.local", "Invalid sandbox ID"),
+    ];
+    for (h, msg) in cases {
+        let (status, ct, body) = text(e.get("/health", h)).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (400, format!("{msg}\n").as_str()),
+            "{h}"
+        );
+        assert_eq!(ct, "text/plain; charset=utf-8");
+    }
+    let r = e
+        .get("/health", &host("unknown0000000000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        json!({"sandboxId": "unknown0000000000000", "message": "The sandbox was not found", "code": 502})
+    );
+    let r = e
+        .get("/health", &format!("8080-{ID}.{DOMAIN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["message"], "The sandbox is running but port is not open");
+    assert_eq!(v["port"], 8080);
+    // Paused sandboxes are not routable.
+    e.registry.get(ID).unwrap().life.lock().unwrap().state = SandboxState::Paused;
+    assert_eq!(
+        e.get("/health", &host(ID)).send().await.unwrap().status(),
+        502
+    );
+}
+
+#[tokio::test]
+async fn header_routing_for_local_hosts() {
+    let e = env().await;
+    for h in [
+        "localhost",
+        "127.0.0.1",
+        "127.0.0.1:3002",
+        "[::1]:3002",
+        "sandbox.e2b.local",
+    ] {
+        let r = e
+            .get("/health", h)
+            .header("E2b-Sandbox-Id", ID)
+            .header("E2b-Sandbox-Port", "49983");
+        assert_eq!(r.send().await.unwrap().status(), 204, "{h}");
+        let (status, _, body) = text(e.get("/health", h).header("E2b-Sandbox-Id", ID)).await;
+        assert_eq!((status, body.as_str()), (400, "missing header\n"), "{h}");
+        let (status, _, body) = text(e.get("/health", h).header("E2b-Sandbox-Port", "49983")).await;
+        assert_eq!((status, body.as_str()), (400, "missing header\n"));
+    }
+    // Headers are ignored on a sandbox host: the Host decides.
+    let r = e
+        .get("/health", "49983-unknown0000000000000.e2b.local")
+        .header("E2b-Sandbox-Id", ID)
+        .header("E2b-Sandbox-Port", "49983");
+    assert_eq!(r.send().await.unwrap().status(), 502);
+}
+
+fn multipart(name: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "simboundary12345";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn files_round_trip_and_stay_inside_the_sandbox() {
+    let e = env().await;
+    let (ct, body) = multipart("hello.txt", b"hello\x00world");
+    let r = e
+        .post("/files?path=notes/hello.txt&username=user", &host(ID))
+        .header("content-type", ct)
+        .body(body);
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v,
+        json!([{"path": "/home/user/notes/hello.txt", "name": "hello.txt", "type": "file"}])
+    );
+    let workdir = e.registry.get(ID).unwrap().workdir.clone();
+    assert_eq!(
+        std::fs::read(workdir.join("home/user/notes/hello.txt")).unwrap(),
+        b"hello\x00world"
+    );
+    for path in [
+        "notes/hello.txt",
+        "/home/user/notes/hello.txt",
+        "~/notes/../notes/hello.txt",
+    ] {
+        let r = e
+            .get(&format!("/files?path={path}&username=user"), &host(ID))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(&r.bytes().await.unwrap()[..], b"hello\x00world");
+    }
+    // Missing file: 404 JSON.
+    let (status, ct, body) = text(e.get("/files?path=nope&username=user", &host(ID))).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (404, "application/json; charset=utf-8")
+    );
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v,
+        json!({"code": 404, "message": "path '/home/user/nope' does not exist"})
+    );
+    // Escapes refused.
+    let (status, _, _) = text(e.get(
+        "/files?path=../../../../etc/passwd&username=user",
+        &host(ID),
+    ))
+    .await;
+    assert_eq!(status, 400);
+    std::os::unix::fs::symlink("/etc", workdir.join("home/user/etc")).unwrap();
+    let (status, _, _) = text(e.get("/files?path=etc/passwd&username=user", &host(ID))).await;
+    assert_eq!(status, 400);
+    // Username required (envd 0.2.0), and only user/root exist.
+    let (status, ct, body) = text(e.get("/files?path=notes/hello.txt", &host(ID))).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (400, "Query argument username is required, but not found\n")
+    );
+    assert_eq!(ct, "text/plain; charset=utf-8");
+    let (status, _, body) =
+        text(e.get("/files?path=notes/hello.txt&username=bob", &host(ID))).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("unknown user bob"), "{body}");
+    // root's home is /root.
+    let (ct, body) = multipart("r.txt", b"r");
+    let r = e
+        .post("/files?username=root", &host(ID))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()[0]["path"], "/root/r.txt");
+}
+
+#[tokio::test]
+async fn secure_sandbox_needs_the_access_token() {
+    let e = env().await;
+    let h = host("secure0000000000000x");
+    assert_eq!(e.get("/health", &h).send().await.unwrap().status(), 204);
+    let (status, _, body) = text(e.get("/envs", &h)).await;
+    assert_eq!(status, 401);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["message"],
+        "unauthorized access, please provide a valid access token or method signing if supported"
+    );
+    let r = e
+        .get("/envs", &h)
+        .header("X-Access-Token", TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"SIM_VAR": "sim value"})
+    );
+    // /files passes the general check but validates the token (or a signature) itself.
+    let (status, _, body) = text(e.get("/files?path=x&username=user", &h)).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("missing signature query parameter"), "{body}");
+    let (status, _, _) = text(
+        e.get("/files?path=x&username=user", &h)
+            .header("X-Access-Token", TOKEN),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let r = e
+        .post("/process.Process/List", &h)
+        .header("content-type", "application/json")
+        .body("{}");
+    assert_eq!(r.send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn start_streams_output_and_exit_code() {
+    let e = env().await;
+    let (events, end) = read_stream(
+        e.start("echo hi; echo err >&2; echo $SIM_VAR; exit 3", None)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(end, json!({}));
+    assert!(events[0]["event"]["start"]["pid"].as_u64().unwrap() > 0);
+    assert_eq!(output(&events, "stdout"), "hi\nsim value\n");
+    assert_eq!(output(&events, "stderr"), "err\n");
+    let last = events.last().unwrap();
+    assert_eq!(
+        last["event"]["end"],
+        json!({"exitCode": 3, "exited": true, "status": "exit status 3", "error": "exit status 3"})
+    );
+
+    let (events, _) = read_stream(e.start("pwd", None).send().await.unwrap()).await;
+    let workdir = e.registry.get(ID).unwrap().workdir.canonicalize().unwrap();
+    assert_eq!(
+        output(&events, "stdout").trim(),
+        workdir.join("home/user").to_str().unwrap()
+    );
+    let end = &events.last().unwrap()["event"]["end"];
+    assert_eq!(
+        end,
+        &json!({"exited": true, "status": "exit status 0"}),
+        "exitCode omitted when 0"
+    );
+}
+
+#[tokio::test]
+async fn keepalive_arrives_at_the_requested_interval() {
+    let e = env().await;
+    let (events, _) = read_stream(e.start("sleep 2.5", Some(1)).send().await.unwrap()).await;
+    let keepalives = events
+        .iter()
+        .filter(|v| v["event"].get("keepalive").is_some())
+        .count();
+    assert!(keepalives >= 2, "{events:?}");
+    let (events, _) = read_stream(e.start("sleep 1.2", None).send().await.unwrap()).await;
+    assert!(events.iter().all(|v| v["event"].get("keepalive").is_none()));
+}
+
+async fn wait_for_processes(e: &Env, n: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let (status, v) = e.unary("process.Process/List", json!({})).await;
+        assert_eq!(status, 200);
+        let list = v["processes"].as_array().cloned().unwrap_or_default();
+        if list.len() == n {
+            return list;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("expected {n} processes");
+}
+
+#[tokio::test]
+async fn list_send_signal_and_input() {
+    let e = env().await;
+    let stream = tokio::spawn({
+        let req = e.start("sleep 30", None);
+        async move { read_stream(req.send().await.unwrap()).await }
+    });
+    let list = wait_for_processes(&e, 1).await;
+    let pid = list[0]["pid"].as_u64().unwrap();
+    assert_eq!(list[0]["config"]["args"], json!(["-l", "-c", "sleep 30"]));
+    let (status, v) = e
+        .unary(
+            "process.Process/SendSignal",
+            json!({"process": {"pid": pid}, "signal": "SIGNAL_SIGKILL"}),
+        )
+        .await;
+    assert_eq!((status, v), (200, json!({})));
+    let (events, end) = tokio::time::timeout(Duration::from_secs(5), stream)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(end, json!({}));
+    let ev = &events.last().unwrap()["event"]["end"];
+    assert_eq!(ev["status"], "signal: killed");
+    assert!(ev.get("exited").is_none());
+    assert_eq!(
+        (ev["exitCode"].as_i64(), ev["error"].as_str()),
+        (Some(-1), Some("signal: killed"))
+    );
+    wait_for_processes(&e, 0).await;
+    let (status, v) = e
+        .unary(
+            "process.Process/SendSignal",
+            json!({"process": {"pid": pid}, "signal": "SIGNAL_SIGTERM"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(v["code"], "not_found");
+
+    // SendInput reaches stdin.
+    let stream = tokio::spawn({
+        let req = e.start("head -n1", None);
+        async move { read_stream(req.send().await.unwrap()).await }
+    });
+    let pid = wait_for_processes(&e, 1).await[0]["pid"].as_u64().unwrap();
+    let (status, _) = e
+        .unary(
+            "process.Process/SendInput",
+            json!({"process": {"pid": pid}, "input": {"stdin": base64::encode(b"typed\n")}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (events, _) = tokio::time::timeout(Duration::from_secs(5), stream)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(output(&events, "stdout"), "typed\n");
+}
+
+#[tokio::test]
+async fn kill_all_kills_running_processes() {
+    let e = env().await;
+    let stream = tokio::spawn({
+        let req = e.start("sleep 30 & sleep 30; wait", None);
+        async move { read_stream(req.send().await.unwrap()).await }
+    });
+    let pgid = wait_for_processes(&e, 1).await[0]["pid"].as_u64().unwrap();
+    // bash forks its background sleep shortly after it starts.
+    for _ in 0..100 {
+        if group_members(pgid) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(group_members(pgid) >= 3, "bash and both sleeps run");
+    e.registry.remove(ID).unwrap();
+    let (events, _) = tokio::time::timeout(Duration::from_secs(5), stream)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        events.last().unwrap()["event"]["end"]["status"],
+        "signal: killed"
+    );
+    for _ in 0..100 {
+        if group_members(pgid) == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("process group {pgid} still has members");
+}
+
+/// Live (non-zombie) processes in a process group, from /proc.
+fn group_members(pgid: u64) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
+        .filter(|stat| {
+            // Fields after the parenthesised command: state, ppid, pgrp.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn rpc_needs_a_user_and_unknown_methods_are_404() {
+    let e = env().await;
+    let r = e
+        .post("/filesystem.Filesystem/Stat", &host(ID))
+        .header("content-type", "application/json")
+        .body("{\"path\":\"/\"}");
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"code": "unauthenticated", "message": "no user specified"})
+    );
+    let r = e
+        .rpc("process.Process/Nope", json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn filesystem_calls() {
+    let e = env().await;
+    let (status, v) = e
+        .unary("filesystem.Filesystem/MakeDir", json!({"path": "a/b"}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["entry"]["path"], "/home/user/a/b");
+    assert_eq!(v["entry"]["type"], "FILE_TYPE_DIRECTORY");
+    assert_eq!(
+        v["entry"]["permissions"].as_str().unwrap().chars().next(),
+        Some('d')
+    );
+    let (status, v) = e
+        .unary(
+            "filesystem.Filesystem/MakeDir",
+            json!({"path": "/home/user/a/b"}),
+        )
+        .await;
+    assert_eq!((status, v["code"].as_str()), (409, Some("already_exists")));
+    let (ct, body) = multipart("f", b"12345");
+    e.post("/files?path=a/b/f.txt&username=user", &host(ID))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = e
+        .unary("filesystem.Filesystem/Stat", json!({"path": "a/b/f.txt"}))
+        .await;
+    assert_eq!(status, 200);
+    let entry = &v["entry"];
+    assert_eq!(
+        (
+            entry["name"].as_str(),
+            entry["type"].as_str(),
+            entry["size"].as_str()
+        ),
+        (Some("f.txt"), Some("FILE_TYPE_FILE"), Some("5"))
+    );
+    assert!(entry["modifiedTime"].as_str().unwrap().ends_with('Z'));
+    let (_, v) = e
+        .unary("filesystem.Filesystem/ListDir", json!({"path": "a"}))
+        .await;
+    let paths: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/home/user/a/b"]);
+    let (_, v) = e
+        .unary(
+            "filesystem.Filesystem/ListDir",
+            json!({"path": "a", "depth": 2}),
+        )
+        .await;
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2);
+    let (status, v) = e
+        .unary(
+            "filesystem.Filesystem/ListDir",
+            json!({"path": "a/b/f.txt"}),
+        )
+        .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (400, Some("invalid_argument"))
+    );
+    let (status, v) = e
+        .unary("filesystem.Filesystem/Stat", json!({"path": "missing"}))
+        .await;
+    assert_eq!((status, v["code"].as_str()), (404, Some("not_found")));
+    let (status, v) = e
+        .unary("filesystem.Filesystem/Stat", json!({"path": "../../.."}))
+        .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (400, Some("invalid_argument"))
+    );
+    let (status, v) = e
+        .unary("filesystem.Filesystem/Remove", json!({"path": "a"}))
+        .await;
+    assert_eq!((status, v), (200, json!({})));
+    let (status, _) = e
+        .unary("filesystem.Filesystem/Stat", json!({"path": "a"}))
+        .await;
+    assert_eq!(status, 404);
+}
