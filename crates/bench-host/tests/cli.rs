@@ -1,26 +1,11 @@
 //! bench-host end to end: `info`, the common flags, and bad input giving
 //! exit 2 with one line and no panic.
 
-use std::path::Path;
+mod support;
 
 use assert_cmd::Command;
 use bench_core::schema::{ResultDocument, Tier};
-
-/// The binary, run in `dir` with no E2B/cloud variables inherited.
-fn host(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-host"));
-    cmd.current_dir(dir);
-    for var in [
-        "CLOUD_PROVIDER",
-        "E2B_STORAGE_DIR",
-        "E2B_API_KEY",
-        "E2B_DOMAIN",
-        "STORAGE_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use support::host;
 
 /// Asserts a usage error: exit 2, exactly one stderr line starting with
 /// `bench-host: error: ` and containing `needle`, no panic, nothing on stdout.

@@ -2,28 +2,10 @@
 //! names and labels of the contract, plausible values, raw series,
 //! parameters) and bad flags giving exit 2 with one line naming the flag.
 
-use std::path::Path;
+mod support;
 
-use assert_cmd::Command;
 use bench_core::schema::{ResultDocument, Sample};
-
-/// The binary, run in `dir` with no E2B/cloud variables inherited.
-fn host(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-host"));
-    cmd.current_dir(dir);
-    for var in [
-        "CLOUD_PROVIDER",
-        "E2B_STORAGE_DIR",
-        "E2B_API_KEY",
-        "E2B_DOMAIN",
-        "E2B_API_URL",
-        "STORAGE_URL",
-        "S3_BUCKET",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use support::host;
 
 /// Runs `args` with `--output -` and parses the document; exit 0 required.
 fn document(args: &[&str]) -> ResultDocument {

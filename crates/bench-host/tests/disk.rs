@@ -2,6 +2,8 @@
 //! device without --force, free space, a real --dir), cleanup after a normal
 //! run and after a SIGINT in the middle of a measurement.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -11,25 +13,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use bench_core::schema::{ErrorKind, ResultDocument};
-
-const BIN: &str = env!("CARGO_BIN_EXE_bench-host");
-
-/// Variables that would change where the probe writes or how results are labelled.
-const SCRUBBED: [&str; 4] = [
-    "CLOUD_PROVIDER",
-    "E2B_STORAGE_DIR",
-    "E2B_API_KEY",
-    "STORAGE_URL",
-];
-
-fn host(cwd: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(cwd);
-    for var in SCRUBBED {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use support::{BIN, SCRUBBED, host};
 
 /// Exit 2, one stderr line naming `needle`, no panic, nothing on stdout.
 fn assert_usage_error(cmd: &mut Command, needle: &str) {

@@ -6,33 +6,17 @@
 //! (nextest runs tests in parallel processes); the others accept either
 //! state of the pool.
 
-use std::path::Path;
+mod support;
+
 use std::process::Output;
 
-use assert_cmd::Command;
 use bench_core::schema::{ErrorKind, ResultDocument, Sample};
-use serde_json::Value;
+use support::{document, host};
 
 const NR_HUGEPAGES: &str = "/proc/sys/vm/nr_hugepages";
 const BANDWIDTH: &str = "hugepages.fault_bandwidth_bytes_per_second";
 const NO_POOL: &str =
     "no 2 MiB hugepages reserved: HugePages_Total is 0; reserve with sysctl vm.nr_hugepages=N";
-
-/// The binary, run in `dir` with no E2B/cloud variables inherited.
-fn host(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-host"));
-    cmd.current_dir(dir);
-    for var in [
-        "CLOUD_PROVIDER",
-        "E2B_STORAGE_DIR",
-        "E2B_API_KEY",
-        "E2B_DOMAIN",
-        "STORAGE_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 /// Runs `hugepages` with `args` (plus `--output -`) in a temp dir.
 fn run(args: &[&str]) -> Output {
@@ -43,28 +27,6 @@ fn run(args: &[&str]) -> Output {
         .args(["--output", "-"])
         .output()
         .unwrap()
-}
-
-/// Parses stdout as a document after checking it against the committed
-/// JSON Schema.
-fn document(out: &Output) -> ResultDocument {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let schema_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/schema/result-v1.json"
-    );
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let instance: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&instance)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    ResultDocument::from_json(std::str::from_utf8(&out.stdout).unwrap()).unwrap()
 }
 
 fn find<'a>(doc: &'a ResultDocument, metric: &str, page: &str) -> Option<&'a Sample> {

@@ -3,50 +3,13 @@
 //! character device that is not KVM and a device the user may not open each
 //! give an `unavailable` entry with the reason and exit 3, never a panic.
 
+mod support;
+
 use std::path::Path;
-use std::process::Output;
 
 use assert_cmd::Command;
-use bench_core::schema::{ErrorKind, ResultDocument};
-use serde_json::Value;
-
-/// The binary, run in `dir` with no E2B/cloud variables inherited.
-fn host(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-host"));
-    cmd.current_dir(dir);
-    for var in [
-        "CLOUD_PROVIDER",
-        "E2B_STORAGE_DIR",
-        "E2B_API_KEY",
-        "E2B_DOMAIN",
-        "STORAGE_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-/// Parses stdout as a document after checking it against the committed
-/// JSON Schema.
-fn document(out: &Output) -> ResultDocument {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let schema_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/schema/result-v1.json"
-    );
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let instance: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&instance)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    ResultDocument::from_json(std::str::from_utf8(&out.stdout).unwrap()).unwrap()
-}
+use bench_core::schema::ErrorKind;
+use support::{document, host};
 
 fn kvm_usable() -> bool {
     let usable = std::fs::OpenOptions::new()

@@ -2,44 +2,14 @@
 //! run, validated before anything runs, and a Ctrl-C between probes keeping
 //! what finished (exit 130).
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use bench_core::schema::{ErrorKind, ResultDocument};
-
-const BIN: &str = env!("CARGO_BIN_EXE_bench-host");
-
-fn host(cwd: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(cwd);
-    for var in [
-        "CLOUD_PROVIDER",
-        "E2B_STORAGE_DIR",
-        "E2B_API_KEY",
-        "STORAGE_URL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn schema_errors(document: &[u8]) -> Vec<String> {
-    let schema_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/schema/result-v1.json"
-    );
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let instance: serde_json::Value = serde_json::from_slice(document).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    validator
-        .iter_errors(&instance)
-        .map(|e| e.to_string())
-        .collect()
-}
+use support::{BIN, host, schema_errors};
 
 #[test]
 fn run_with_skips_writes_one_host_performance_document() {
