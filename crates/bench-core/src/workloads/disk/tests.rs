@@ -23,7 +23,10 @@ fn config(dir: &Path, engine: EngineChoice, direct: bool) -> DiskConfig {
             })
             .collect(),
         direct,
-        runtime: Duration::from_millis(300),
+        // Long enough that a loaded CI machine (every lib test in parallel
+        // on 2 cores) still completes I/O in the window: at 300 ms a
+        // buffered randread once counted none.
+        runtime: Duration::from_millis(1000),
         ramp: Duration::from_millis(100),
         fsync_ops: 5,
         engine,
@@ -86,13 +89,13 @@ fn check_run(engine: EngineChoice, direct: bool) {
         assert_eq!(bw.unit, "bytes/s");
         assert_eq!(lat.unit, "us");
         assert!(!iops.raw.is_empty() && !lat.raw.is_empty());
-        // Four 75 ms intervals; their mean rate is the window's rate.
+        // Four 250 ms intervals; their mean rate is the window's rate.
         assert_eq!(iops.raw.len(), 4);
         let mean_rate = iops.raw.iter().sum::<f64>() / 4.0;
         assert!((mean_rate - iops.value).abs() <= 1e-6 * iops.value);
         let stats = lat.stats.as_ref().expect("latency stats");
         // Every completion in the window has a latency.
-        assert_eq!(stats.n as f64, (iops.value * 0.3).round());
+        assert_eq!(stats.n as f64, (iops.value * 1.0).round());
         assert!(stats.min > 0.0 && stats.p50 <= stats.p99 && stats.p99 <= stats.max);
         assert_eq!(lat.value, stats.p50);
         for s in [iops, bw, lat] {
