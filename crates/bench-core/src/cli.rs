@@ -12,7 +12,7 @@ use clap::{ArgAction, Args};
 #[command(next_help_heading = "Common options")]
 pub struct CommonArgs {
     /// Where result files go: a directory, or an s3://, gs://, az://, file://
-    /// URL [default: outputs/<cloud>]
+    /// URL [default: outputs/<cloud>; bench-sandbox: stdout]
     #[arg(long, global = true, value_name = "DIR|URL")]
     pub output_dir: Option<String>,
 

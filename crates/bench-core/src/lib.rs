@@ -24,6 +24,7 @@ pub mod fingerprint;
 pub mod info;
 pub mod interrupt;
 pub mod logging;
+pub mod paste;
 pub mod probe;
 pub mod progress;
 pub mod redact;

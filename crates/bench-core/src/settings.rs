@@ -64,6 +64,9 @@ impl Settings {
         let output = match (&args.output, &args.output_dir) {
             (Some(file), _) => OutputTarget::from_output(file),
             (None, Some(dir)) => OutputTarget::from_output_dir(dir)?,
+            // Inside a sandbox the caller (bench-client through envd, or a
+            // person at a terminal) reads stdout; there is no outputs/ tree.
+            (None, None) if tier == Tier::Sandbox => OutputTarget::Stdout,
             (None, None) => OutputTarget::Dir(PathBuf::from(DEFAULT_OUTPUT_ROOT).join(&cloud)),
         };
         Ok(Settings {

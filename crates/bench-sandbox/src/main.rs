@@ -1,33 +1,25 @@
 //! bench-sandbox: runs inside an E2B sandbox (uploaded by bench-client, or
 //! pasted by hand) and measures what code there feels. Built without tokio
 //! or object storage so the static binary stays small enough to paste.
+//! `main` only wires flags to the probes.
+
+mod cli;
+mod probes;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use bench_core::cli::CommonArgs;
+use bench_core::exit::{Failure, Status};
+use bench_core::probe::{Probe, ProbeArgs};
 use bench_core::schema::{Tier, Tool};
-use clap::{Parser, Subcommand};
+use bench_core::settings::Settings;
+use bench_core::sink::OutputTarget;
+use bench_core::suite::Suite;
+use clap::Args;
+use serde_json::json;
 
-/// Measure the inside of an E2B sandbox.
-///
-/// Results are written to outputs/<cloud>/ (or --output-dir / --output -);
-/// progress and logs go to stderr.
-#[derive(Debug, Parser)]
-#[command(name = "bench-sandbox", version, about, long_about)]
-struct Cli {
-    #[command(flatten)]
-    common: CommonArgs,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Write this sandbox's fingerprint (CPU, memory, kernel, hypervisor) as
-    /// 00_sandbox_info.json
-    Info,
-}
+use cli::{Cli, Command, One, ProbeName, RunArgs};
+use probes::{CpuArgs, DiskArgs, MemoryArgs};
 
 fn main() -> ExitCode {
     let tool = Tool::new("bench-sandbox", env!("CARGO_PKG_VERSION"));
@@ -35,8 +27,71 @@ fn main() -> ExitCode {
         tool,
         Tier::Sandbox,
         |cli: &Cli| &cli.common,
-        |cli, settings| match cli.command {
-            Command::Info => bench_core::info::run(&settings, BTreeMap::new()),
+        |cli, mut settings| {
+            if cli.paste {
+                settings.output = OutputTarget::Paste;
+            }
+            match cli.command {
+                Command::Info => bench_core::info::run(&settings, BTreeMap::new()),
+                Command::Run(run) => run_all(&settings, &run),
+                Command::Cpu(one) => run_one(&settings, &one),
+                Command::Memory(one) => run_one(&settings, &one),
+                Command::Disk(one) => run_one(&settings, &one),
+                Command::Network(one) => run_one(&settings, &one),
+                Command::Python(one) => run_one(&settings, &one),
+                Command::Pkg(one) => run_one(&settings, &one),
+            }
         },
     )
+}
+
+/// The sandbox performance document (contract: `03_sandbox_performance.json`).
+fn suite(quick: bool) -> Suite {
+    Suite {
+        file_name: "03_sandbox_performance.json".into(),
+        name: "sandbox_performance".into(),
+        parameters: BTreeMap::from([("quick".into(), json!(quick))]),
+    }
+}
+
+fn run_one<A: Args + ProbeArgs>(settings: &Settings, one: &One<A>) -> Result<Status, Failure> {
+    let probe = one.args.build(one.quick, settings)?;
+    bench_core::suite::run(settings, suite(one.quick), vec![probe])
+}
+
+fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
+    let disk = DiskArgs {
+        target: run.disk.clone(),
+        ..DiskArgs::default()
+    };
+    let all: [(ProbeName, &dyn ProbeArgs); 6] = [
+        (ProbeName::Cpu, &CpuArgs::default()),
+        (ProbeName::Memory, &MemoryArgs::default()),
+        (ProbeName::Disk, &disk),
+        (ProbeName::Network, &run.network),
+        (ProbeName::Python, &run.python),
+        (ProbeName::Pkg, &run.pkg),
+    ];
+    // Every probe is validated before the first one runs.
+    let probes = all
+        .into_iter()
+        .filter(|(name, _)| !run.skip.contains(name))
+        .map(|(_, args)| args.build(run.quick, settings))
+        .collect::<Result<Vec<Box<dyn Probe>>, Failure>>()?;
+    if probes.is_empty() {
+        return Err(Failure::usage(
+            "--skip leaves no probe to run; skip fewer of cpu, memory, disk, network, python, pkg",
+        ));
+    }
+    let mut suite = suite(run.quick);
+    suite.parameters.insert(
+        "skipped".into(),
+        json!(
+            run.skip
+                .iter()
+                .map(|p| format!("{p:?}").to_lowercase())
+                .collect::<Vec<_>>()
+        ),
+    );
+    bench_core::suite::run(settings, suite, probes)
 }

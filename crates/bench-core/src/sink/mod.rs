@@ -55,6 +55,9 @@ pub const HISTORY_DIR: &str = "history";
 pub enum OutputTarget {
     /// The pretty JSON document on stdout (`--output -`).
     Stdout,
+    /// The document on stdout between BEGIN/END marker lines, for copying
+    /// out of a terminal (`bench-sandbox --paste`, see [`crate::paste`]).
+    Paste,
     /// Exactly this file (`--output PATH`); every write replaces it.
     File(PathBuf),
     /// A local directory with one file per suite (`--output-dir DIR`).
@@ -142,6 +145,7 @@ pub fn open_with_env<'a>(
 ) -> Result<Box<dyn Sink>, SinkError> {
     match target {
         OutputTarget::Stdout => Ok(Box::new(StdoutSink::new())),
+        OutputTarget::Paste => Ok(Box::new(StdoutSink::framed())),
         OutputTarget::File(path) => Ok(Box::new(FileSink::open(path)?)),
         OutputTarget::Dir(path) => Ok(Box::new(LocalDirSink::open(path)?)),
         OutputTarget::Object(url) => open_object(url, env),

@@ -1,4 +1,5 @@
-//! `--output -`: each document, pretty-printed, on stdout.
+//! `--output -`: each document, pretty-printed, on stdout; `--paste`: the
+//! same between BEGIN/END marker lines ([`crate::paste::frame`]).
 
 use std::io::{self, Write};
 
@@ -11,19 +12,29 @@ use super::{Sink, SinkError, render_document};
 /// A closed pipe (`| head`) is an error, not a panic.
 #[derive(Debug, Default)]
 pub struct StdoutSink {
-    _private: (),
+    framed: bool,
 }
 
 impl StdoutSink {
     /// A stdout sink; there is nothing to probe.
     pub fn new() -> Self {
-        StdoutSink { _private: () }
+        StdoutSink { framed: false }
+    }
+
+    /// A stdout sink that frames each document for pasting.
+    pub fn framed() -> Self {
+        StdoutSink { framed: true }
     }
 }
 
 impl Sink for StdoutSink {
     fn write(&self, _file_name: &str, doc: &ResultDocument) -> Result<String, SinkError> {
-        let (bytes, _) = render_document(doc)?;
+        let (mut bytes, _) = render_document(doc)?;
+        if self.framed {
+            // Rendered JSON is UTF-8 by construction.
+            let json = String::from_utf8_lossy(&bytes).into_owned();
+            bytes = crate::paste::frame(&json).into_bytes();
+        }
         // stdout carries only results; this is the one place that writes them.
         let mut out = io::stdout().lock();
         out.write_all(&bytes)
