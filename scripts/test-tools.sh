@@ -9,13 +9,16 @@
 # Exports:
 #   E2B_BENCH_MOTO_SERVER        path of moto_server
 #   E2B_BENCH_AZURITE_BLOB       path of azurite-blob
-#   E2B_BENCH_REQUIRE_SERVICES=1 the S3/Azure tests then fail instead of skipping
+#   E2B_BENCH_UV                 path of uv (bench-sandbox's pkg probe tests)
+#   E2B_BENCH_REQUIRE_SERVICES=1 the S3/Azure/uv tests then fail instead of skipping
 #
-# Needs python3 (with the venv module) and npm. Pins: moto 5.2.5, azurite 3.35.0.
+# Needs python3 (with the venv module) and npm. Pins: moto 5.2.5, azurite 3.35.0,
+# uv 0.13.9.
 
 _e2b_test_tools_main() {
     local moto_version="5.2.5"
     local azurite_version="3.35.0"
+    local uv_version="0.13.9"
 
     local src="${BASH_SOURCE[0]}" script_dir repo tools
     case "$src" in
@@ -79,10 +82,23 @@ _e2b_test_tools_main() {
         touch "$az_stamp"
     fi
 
+    # --- uv (a package manager bench-sandbox's pkg probe times) ----------------
+    local uv_stamp="$venv/.uv-$uv_version"
+    if [ ! -x "$venv/bin/uv" ] || [ ! -e "$uv_stamp" ]; then
+        echo "test-tools: installing uv==$uv_version into $venv" >&2
+        "$venv/bin/python" -m pip install --quiet "uv==$uv_version" || {
+            echo "test-tools: 'pip install uv==$uv_version' failed (network? see the pip output above)" >&2
+            return 1
+        }
+        rm -f "$venv"/.uv-*
+        touch "$uv_stamp"
+    fi
+
     export E2B_BENCH_MOTO_SERVER="$venv/bin/moto_server"
+    export E2B_BENCH_UV="$venv/bin/uv"
     export E2B_BENCH_AZURITE_BLOB="$az_bin"
     export E2B_BENCH_REQUIRE_SERVICES=1
-    echo "test-tools: ready (moto $moto_version, azurite $azurite_version in $tools)" >&2
+    echo "test-tools: ready (moto $moto_version, azurite $azurite_version, uv $uv_version in $tools)" >&2
     return 0
 }
 
@@ -95,6 +111,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     if [ "$_e2b_test_tools_rc" -eq 0 ]; then
         echo "export E2B_BENCH_MOTO_SERVER='$E2B_BENCH_MOTO_SERVER'"
         echo "export E2B_BENCH_AZURITE_BLOB='$E2B_BENCH_AZURITE_BLOB'"
+        echo "export E2B_BENCH_UV='$E2B_BENCH_UV'"
         echo "export E2B_BENCH_REQUIRE_SERVICES=1"
     fi
     exit "$_e2b_test_tools_rc"

@@ -14,7 +14,21 @@ cargo --version >&2
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-step "test services (S3 server, Azure blob emulator)"
+step "system packages (curl: the network probe's https path; musl-tools: static builds)"
+need=()
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v musl-gcc >/dev/null 2>&1 || need+=(musl-tools)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get install -y -qq "${need[@]}" >&2 ||
+            { apt-get update -qq && apt-get install -y -qq "${need[@]}" >&2; }
+    else
+        echo "test: install the Debian packages ${need[*]} and re-run" >&2
+        exit 1
+    fi
+fi
+
+step "test services (S3 server, Azure blob emulator, uv)"
 # Exports E2B_BENCH_MOTO_SERVER, E2B_BENCH_AZURITE_BLOB and
 # E2B_BENCH_REQUIRE_SERVICES=1, so service tests fail rather than skip here.
 # shellcheck source=scripts/test-tools.sh
@@ -28,10 +42,13 @@ cargo fmt --all -- --check
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The pasteable build has no built-in TLS; it must lint clean too.
+cargo clippy -p bench-sandbox --no-default-features --all-targets --locked -- -D warnings
 
 step "bench-sandbox stays free of tokio and object storage"
 # Built alone, so it gets only the bench-core features it asks for.
-if cargo tree -p bench-sandbox -e normal --locked | grep -E '^[^a-z]*(tokio|object_store|reqwest) v' >&2; then
+if cargo tree -p bench-sandbox -e normal --locked | grep -E '^[^a-z]*(tokio|object_store|reqwest) v' >&2 ||
+    cargo tree -p bench-sandbox --no-default-features -e normal --locked | grep -E '^[^a-z]*(rustls|rustls-webpki) v' >&2; then
     echo "bench-sandbox depends on tokio/object_store/reqwest: keep it small (see docs/architecture.md)" >&2
     exit 1
 fi
@@ -47,3 +64,14 @@ fi
 cargo test -p bench-core --no-default-features --lib --locked -q
 # nextest does not run doc tests.
 cargo test --workspace --doc --locked
+
+step "static bench-sandbox: <= 2 MiB, paste snippet <= 1.5 MiB, paste -> import"
+# build-static.sh and paste-bundle.sh fail when a size target is missed.
+bash scripts/build-static.sh bench-sandbox
+paste_dir="$(mktemp -d)"
+trap 'rm -rf "$paste_dir"' EXIT
+bash scripts/paste-bundle.sh --binary target/static/bench-sandbox --output "$paste_dir/bundle.sh" \
+    --dest "$paste_dir/sandbox" -- cpu --threads 1 --time 300ms --paste -q
+sh "$paste_dir/bundle.sh" >"$paste_dir/paste.txt"
+cargo run -q --locked -p bench-report -- --input "$paste_dir/outputs" import --cloud ci "$paste_dir/paste.txt"
+test -s "$paste_dir/outputs/ci/sandbox_performance_manual.json"

@@ -122,9 +122,7 @@ pub enum PasteError {
         hint: String,
     },
     /// More than one framed document.
-    #[error(
-        "the paste holds {count} documents (BEGIN lines {lines}); import them one at a time"
-    )]
+    #[error("the paste holds {count} documents (BEGIN lines {lines}); import them one at a time")]
     Several {
         /// How many BEGIN lines.
         count: usize,
@@ -147,7 +145,12 @@ pub fn unframe(input: &str) -> Result<Unframed, PasteError> {
     let mut offset = 0;
     for (index, line) in input.split_inclusive('\n').enumerate() {
         if let Some(at) = line.find(BEGIN) {
-            begins.push((index + 1, offset, offset + line.len(), line[at..].trim_end()));
+            begins.push((
+                index + 1,
+                offset,
+                offset + line.len(),
+                line[at..].trim_end(),
+            ));
         } else if line.contains(END) {
             ends.push((index + 1, offset));
         }
@@ -170,13 +173,12 @@ pub fn unframe(input: &str) -> Result<Unframed, PasteError> {
             verified: false,
         });
     };
-    let (expected, expected_sha) = parse_begin(begin_text).map_err(|detail| {
-        PasteError::BadBegin {
+    let (expected, expected_sha) =
+        parse_begin(begin_text).map_err(|detail| PasteError::BadBegin {
             line: begin_line,
             detail,
             text: shorten(begin_text),
-        }
-    })?;
+        })?;
     let Some(&(end_line, body_end)) = ends.iter().find(|e| e.0 > begin_line) else {
         return Err(PasteError::Truncated {
             begin_line,
@@ -221,21 +223,28 @@ fn parse_begin(line: &str) -> Result<(usize, String), String> {
     let mut fields = rest.split_whitespace();
     match fields.next() {
         Some(FRAME_VERSION) => {}
-        Some(other) => return Err(format!("frame version '{other}', expected '{FRAME_VERSION}'")),
+        Some(other) => {
+            return Err(format!(
+                "frame version '{other}', expected '{FRAME_VERSION}'"
+            ));
+        }
         None => return Err("no frame version".into()),
     }
     let (mut bytes, mut sha) = (None, None);
     for field in fields {
         match field.split_once('=') {
             Some(("bytes", v)) => {
-                bytes = Some(v.parse::<usize>().map_err(|_| format!("bytes='{v}' is not a number"))?)
+                bytes = Some(
+                    v.parse::<usize>()
+                        .map_err(|_| format!("bytes='{v}' is not a number"))?,
+                )
             }
-            Some(("sha256", v))
-                if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) =>
-            {
+            Some(("sha256", v)) if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 sha = Some(v.to_ascii_lowercase())
             }
-            Some(("sha256", v)) => return Err(format!("sha256='{}' is not 64 hex digits", shorten(v))),
+            Some(("sha256", v)) => {
+                return Err(format!("sha256='{}' is not 64 hex digits", shorten(v)));
+            }
             _ => return Err(format!("unexpected field '{}'", shorten(field))),
         }
     }
@@ -298,7 +307,10 @@ mod tests {
     fn round_trip_and_terminal_damage_that_does_not_matter() {
         let framed = frame(DOC);
         let out = unframe(&framed).unwrap();
-        assert_eq!((out.json.as_str(), out.first_line, out.verified), (DOC, 2, true));
+        assert_eq!(
+            (out.json.as_str(), out.first_line, out.verified),
+            (DOC, 2, true)
+        );
         // A prompt before, the next prompt after, CRLF, indentation, re-wrapping.
         let copied = format!(
             "user@sandbox:~$ ./bench-sandbox run --paste\r\n  {}user@sandbox:~$ \n",
@@ -316,16 +328,31 @@ mod tests {
     fn whitespace_inside_strings_counts() {
         let framed = frame(DOC);
         let err = unframe(&framed.replace("a b", "a  b")).unwrap_err();
-        assert!(matches!(err, PasteError::Garbled { got: 74, expected: 73, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                PasteError::Garbled {
+                    got: 58,
+                    expected: 57,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains("something was added"), "{err}");
     }
 
     #[test]
     fn truncated_and_garbled_are_told_apart() {
         let framed = frame(DOC);
-        let cut = &framed[..framed.len() / 2];
+        // Cut inside the document, after the BEGIN line.
+        let begin_len = framed.find('\n').unwrap() + 1;
+        let cut = &framed[..begin_len + 30];
         let err = unframe(cut).unwrap_err();
-        assert!(matches!(err, PasteError::Truncated { begin_line: 1, .. }), "{err}");
+        assert!(
+            matches!(err, PasteError::Truncated { begin_line: 1, .. }),
+            "{err}"
+        );
         assert!(err.to_string().starts_with("truncated:"), "{err}");
 
         let lost_line: String = framed
@@ -334,7 +361,10 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         let err = unframe(&lost_line).unwrap_err();
-        assert!(err.to_string().contains("part of the document is missing"), "{err}");
+        assert!(
+            err.to_string().contains("part of the document is missing"),
+            "{err}"
+        );
 
         let changed = framed.replace("1.5", "1.6");
         let err = unframe(&changed).unwrap_err();
@@ -344,7 +374,7 @@ mod tests {
         let no_begin = framed.lines().skip(1).collect::<Vec<_>>().join("\n");
         assert!(matches!(
             unframe(&no_begin).unwrap_err(),
-            PasteError::MissingBegin { end_line: 5 }
+            PasteError::MissingBegin { end_line: 6 }
         ));
     }
 
@@ -357,13 +387,17 @@ mod tests {
             ("bytes=", "bytes=x", "is not a number"),
         ] {
             let err = unframe(&framed.replacen(from, to, 1)).unwrap_err();
-            assert!(err.to_string().starts_with("line 1: the BEGIN line is garbled"), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with("line 1: the BEGIN line is garbled"),
+                "{err}"
+            );
             assert!(err.to_string().contains(says), "{err}");
         }
         let two = format!("{framed}{framed}");
         assert_eq!(
             unframe(&two).unwrap_err().to_string(),
-            "the paste holds 2 documents (BEGIN lines 1, 7); import them one at a time"
+            "the paste holds 2 documents (BEGIN lines 1, 8); import them one at a time"
         );
         let plain = unframe(DOC).unwrap();
         assert_eq!((plain.json.as_str(), plain.verified), (DOC, false));
@@ -380,6 +414,9 @@ mod tests {
             ),
             "{framed}"
         );
-        assert_eq!(minify("{ \"a b\" : [ 1 , \"\\\" x\" ] }"), "{\"a b\":[1,\"\\\" x\"]}");
+        assert_eq!(
+            minify("{ \"a b\" : [ 1 , \"\\\" x\" ] }"),
+            "{\"a b\":[1,\"\\\" x\"]}"
+        );
     }
 }

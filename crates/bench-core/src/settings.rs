@@ -116,6 +116,12 @@ fn resolve_cloud(flag: Option<&str>, env: Option<&str>, detected: &str) -> Resul
         (None, None) if detected != "unknown" => return Ok(detected.to_owned()),
         (None, None) => return Ok(LOCAL_CLOUD.to_owned()),
     };
+    check_cloud(source, value)
+}
+
+/// A cloud label as given by `source` (a flag or variable name), lower-cased
+/// and checked, since it names a directory.
+pub fn check_cloud(source: &str, value: &str) -> Result<String, Failure> {
     let cloud = value.trim().to_ascii_lowercase();
     let valid = (1..=32).contains(&cloud.len())
         && cloud.starts_with(|c: char| c.is_ascii_alphanumeric())

@@ -1,7 +1,10 @@
-//! bench-report: reads the result files of every cloud and lists them.
-//! `main` only wires flags; the work is in the modules.
+//! bench-report: reads the result files of every cloud, lists them and
+//! imports pasted sandbox results. `main` only wires flags; the work is in
+//! the modules.
 
+mod import;
 mod list;
+mod schema_check;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +47,18 @@ enum Command {
         #[arg(long)]
         history: bool,
     },
+    /// Store a bench-sandbox result copied out of a terminal (the output of
+    /// `bench-sandbox run --paste`, BEGIN/END lines included or not) as
+    /// <input>/<cloud>/sandbox_performance_manual.json, after checking it is
+    /// complete, unchanged and schema-valid
+    Import {
+        /// Cloud the sandbox ran on (names the directory)
+        #[arg(long, value_name = "NAME")]
+        cloud: String,
+        /// The saved paste, or - to read it from stdin
+        #[arg(value_name = "FILE|-")]
+        source: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,5 +76,6 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<Status, Failure> {
     match cli.command {
         Command::List { cloud, history } => list::run(&cli.input, cloud.as_deref(), history),
+        Command::Import { cloud, source } => import::run(&cli.input, &cloud, &source),
     }
 }

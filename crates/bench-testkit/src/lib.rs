@@ -2,7 +2,10 @@
 //! documents checked against the committed JSON Schema, and a small static
 //! HTTP/1.1 server on loopback for probes that download things.
 
+pub mod dns;
 pub mod http;
+pub mod registry;
+pub mod tls;
 
 use std::process::Output;
 

@@ -40,7 +40,7 @@ pub const MAX_MAX_PRIME: u64 = 10_000_000;
 /// Run time per thread count (sysbench's default `--time`).
 pub const DEFAULT_TIME: Duration = Duration::from_secs(10);
 /// Run time per thread count with `--quick`.
-pub const QUICK_TIME: Duration = Duration::from_secs(3);
+pub const QUICK_TIME: Duration = Duration::from_secs(2);
 /// Largest thread count accepted by `--threads`.
 pub const MAX_THREADS: usize = 4096;
 
@@ -53,7 +53,7 @@ pub struct CpuArgs {
     /// Each event counts the primes below this, by trial division (sysbench's --cpu-max-prime) [default: 10000]
     #[arg(long, value_name = "N")]
     pub max_prime: Option<String>,
-    /// How long each thread count runs (e.g. 10s, 500ms) [default: 10s; 3s with --quick]
+    /// How long each thread count runs (e.g. 10s, 500ms) [default: 10s; 2s with --quick]
     #[arg(long, value_name = "DURATION")]
     pub time: Option<String>,
 }
@@ -627,7 +627,7 @@ mod tests {
         assert_eq!(c.duration, Duration::from_secs(10));
         let c = CpuConfig::from_args(&CpuArgs::default(), true, 1).unwrap();
         assert_eq!(c.threads, [1]);
-        assert_eq!(c.duration, Duration::from_secs(3));
+        assert_eq!(c.duration, Duration::from_secs(2));
         let c = CpuConfig::from_args(&args(Some("2, 1,2"), Some("20000"), Some("500ms")), true, 4)
             .unwrap();
         assert_eq!(c.threads, [2, 1]);

@@ -2,6 +2,7 @@
 //! workloads (bench-host runs the same code, so the report can show the
 //! sandbox/host ratio); network, python and pkg exist only here.
 
+mod child;
 pub mod network;
 pub mod pkg;
 pub mod python;

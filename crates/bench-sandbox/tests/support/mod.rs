@@ -1,5 +1,5 @@
 //! Helpers shared by bench-sandbox's end-to-end tests.
-#![allow(dead_code)] // each test binary uses a different subset
+#![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 use std::path::Path;
 
