@@ -29,6 +29,34 @@ pub struct Suite {
     pub parameters: BTreeMap<String, Value>,
 }
 
+/// A tier's `run` subcommand: every probe of `all` (name, flags) except
+/// those named in `skip`, validated before the first one runs; the skipped
+/// names go to `parameters.skipped`. Skipping everything is a usage error.
+pub fn run_all(
+    settings: &Settings,
+    mut suite: Suite,
+    quick: bool,
+    all: &[(&str, &dyn crate::probe::ProbeArgs)],
+    skip: &[&str],
+) -> Result<Status, Failure> {
+    let probes = all
+        .iter()
+        .filter(|(name, _)| !skip.contains(name))
+        .map(|(_, args)| args.build(quick, settings))
+        .collect::<Result<Vec<Box<dyn Probe>>, Failure>>()?;
+    if probes.is_empty() {
+        let names: Vec<&str> = all.iter().map(|(name, _)| *name).collect();
+        return Err(Failure::usage(format!(
+            "--skip leaves no probe to run; skip fewer of {}",
+            names.join(", ")
+        )));
+    }
+    suite
+        .parameters
+        .insert("skipped".into(), Value::from(skip.to_vec()));
+    run(settings, suite, probes)
+}
+
 /// Opens the sink, installs the Ctrl-C handler and runs `probes` in order.
 pub fn run(
     settings: &Settings,

@@ -71,3 +71,16 @@ pub enum ProbeName {
     Hugepages,
     Kvm,
 }
+
+impl ProbeName {
+    /// The probe's name in documents and `--skip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeName::Cpu => "cpu",
+            ProbeName::Memory => "memory",
+            ProbeName::Disk => "disk",
+            ProbeName::Hugepages => "hugepages",
+            ProbeName::Kvm => "kvm",
+        }
+    }
+}

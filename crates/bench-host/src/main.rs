@@ -10,14 +10,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use bench_core::exit::{Failure, Status};
-use bench_core::probe::{Probe, ProbeArgs};
+use bench_core::probe::ProbeArgs;
 use bench_core::schema::{Tier, Tool};
 use bench_core::settings::Settings;
 use bench_core::suite::Suite;
 use clap::Args;
 use serde_json::{Value, json};
 
-use cli::{Cli, Command, One, ProbeName, RunArgs};
+use cli::{Cli, Command, One, RunArgs};
 use probes::{CpuArgs, DiskArgs, HugepagesArgs, KvmArgs, MemoryArgs};
 
 /// Template storage root on a node when `E2B_STORAGE_DIR` is not set (contract).
@@ -60,35 +60,15 @@ fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
         target: run.disk.clone(),
         ..DiskArgs::default()
     };
-    let all: [(ProbeName, &dyn ProbeArgs); 5] = [
-        (ProbeName::Cpu, &CpuArgs::default()),
-        (ProbeName::Memory, &MemoryArgs::default()),
-        (ProbeName::Disk, &disk),
-        (ProbeName::Hugepages, &HugepagesArgs::default()),
-        (ProbeName::Kvm, &KvmArgs::default()),
+    let all: [(&str, &dyn ProbeArgs); 5] = [
+        ("cpu", &CpuArgs::default()),
+        ("memory", &MemoryArgs::default()),
+        ("disk", &disk),
+        ("hugepages", &HugepagesArgs::default()),
+        ("kvm", &KvmArgs::default()),
     ];
-    // Every probe is validated before the first one runs.
-    let probes = all
-        .into_iter()
-        .filter(|(name, _)| !run.skip.contains(name))
-        .map(|(_, args)| args.build(run.quick, settings))
-        .collect::<Result<Vec<Box<dyn Probe>>, Failure>>()?;
-    if probes.is_empty() {
-        return Err(Failure::usage(
-            "--skip leaves no probe to run; skip fewer of cpu, memory, disk, hugepages, kvm",
-        ));
-    }
-    let mut suite = suite(run.quick);
-    suite.parameters.insert(
-        "skipped".into(),
-        json!(
-            run.skip
-                .iter()
-                .map(|p| format!("{p:?}").to_lowercase())
-                .collect::<Vec<_>>()
-        ),
-    );
-    bench_core::suite::run(settings, suite, probes)
+    let skip: Vec<&str> = run.skip.iter().map(|p| p.as_str()).collect();
+    bench_core::suite::run_all(settings, suite(run.quick), run.quick, &all, &skip)
 }
 
 fn info_parameters(settings: &Settings) -> BTreeMap<String, Value> {

@@ -86,3 +86,17 @@ pub enum ProbeName {
     Python,
     Pkg,
 }
+
+impl ProbeName {
+    /// The probe's name in documents and `--skip`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeName::Cpu => "cpu",
+            ProbeName::Memory => "memory",
+            ProbeName::Disk => "disk",
+            ProbeName::Network => "network",
+            ProbeName::Python => "python",
+            ProbeName::Pkg => "pkg",
+        }
+    }
+}

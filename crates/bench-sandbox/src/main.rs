@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use bench_core::exit::{Failure, Status};
-use bench_core::probe::{Probe, ProbeArgs};
+use bench_core::probe::ProbeArgs;
 use bench_core::schema::{Tier, Tool};
 use bench_core::settings::Settings;
 use bench_core::sink::OutputTarget;
@@ -18,7 +18,7 @@ use bench_core::suite::Suite;
 use clap::Args;
 use serde_json::json;
 
-use cli::{Cli, Command, One, ProbeName, RunArgs};
+use cli::{Cli, Command, One, RunArgs};
 use probes::{CpuArgs, DiskArgs, MemoryArgs};
 
 fn main() -> ExitCode {
@@ -64,34 +64,14 @@ fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
         target: run.disk.clone(),
         ..DiskArgs::default()
     };
-    let all: [(ProbeName, &dyn ProbeArgs); 6] = [
-        (ProbeName::Cpu, &CpuArgs::default()),
-        (ProbeName::Memory, &MemoryArgs::default()),
-        (ProbeName::Disk, &disk),
-        (ProbeName::Network, &run.network),
-        (ProbeName::Python, &run.python),
-        (ProbeName::Pkg, &run.pkg),
+    let all: [(&str, &dyn ProbeArgs); 6] = [
+        ("cpu", &CpuArgs::default()),
+        ("memory", &MemoryArgs::default()),
+        ("disk", &disk),
+        ("network", &run.network),
+        ("python", &run.python),
+        ("pkg", &run.pkg),
     ];
-    // Every probe is validated before the first one runs.
-    let probes = all
-        .into_iter()
-        .filter(|(name, _)| !run.skip.contains(name))
-        .map(|(_, args)| args.build(run.quick, settings))
-        .collect::<Result<Vec<Box<dyn Probe>>, Failure>>()?;
-    if probes.is_empty() {
-        return Err(Failure::usage(
-            "--skip leaves no probe to run; skip fewer of cpu, memory, disk, network, python, pkg",
-        ));
-    }
-    let mut suite = suite(run.quick);
-    suite.parameters.insert(
-        "skipped".into(),
-        json!(
-            run.skip
-                .iter()
-                .map(|p| format!("{p:?}").to_lowercase())
-                .collect::<Vec<_>>()
-        ),
-    );
-    bench_core::suite::run(settings, suite, probes)
+    let skip: Vec<&str> = run.skip.iter().map(|p| p.as_str()).collect();
+    bench_core::suite::run_all(settings, suite(run.quick), run.quick, &all, &skip)
 }

@@ -2,13 +2,15 @@
 //! here (plain HTTP, HTTPS with a self-signed certificate, UDP DNS, and raw
 //! TCP servers for chunked, close-delimited and silent responses). Nothing
 //! leaves loopback: every run passes its targets or sets the registry
-//! variables.
+//! variables. https runs through the built-in client (the `tls` feature)
+//! and through curl (`--https-client curl`; those tests are skipped when
+//! curl is missing, unless `E2B_BENCH_REQUIRE_SERVICES=1`).
 
 mod support;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bench_core::schema::{ErrorKind, ResultDocument, Sample};
@@ -215,7 +217,8 @@ fn max_bytes_caps_each_download() {
     assert_eq!(metrics, METRICS[1..]);
 }
 
-fn tls_server(dir: &Path) -> (TlsServer, std::path::PathBuf) {
+#[cfg(feature = "tls")]
+fn tls_server(dir: &std::path::Path) -> (TlsServer, PathBuf) {
     let server = TlsServer::start(
         &["localhost", "127.0.0.1"],
         [(
@@ -228,6 +231,7 @@ fn tls_server(dir: &Path) -> (TlsServer, std::path::PathBuf) {
     (server, ca)
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn an_https_target_is_fetched_with_the_given_ca() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -268,6 +272,7 @@ fn an_https_target_is_fetched_with_the_given_ca() {
     assert_eq!(server.requests().len(), 2);
 }
 
+#[cfg(feature = "tls")]
 #[test]
 fn an_https_target_without_its_ca_is_a_tls_error() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -651,6 +656,14 @@ fn bad_flags_exit_2_naming_the_flag() {
             vec!["--target", "http://h/", "--ca-file", "/nonexistent.pem"],
             "--ca-file",
         ),
+        (
+            vec!["--target", "http://h/", "--https-client", "nope"],
+            "--https-client",
+        ),
+        (
+            vec!["--target", "http://h/", "--curl", "/nonexistent/curl"],
+            "--curl",
+        ),
     ] {
         let out = sandbox(dir.path())
             .arg("network")
@@ -708,4 +721,319 @@ fn ctrl_c_stops_a_stalled_download_and_keeps_what_finished() {
     );
     // The stalled target is not reported as failed or timed out.
     assert!(errors_about(&doc, &silent).is_empty(), "{:?}", doc.errors);
+}
+
+/// The curl on PATH, or None (the test is skipped, with a message) when
+/// there is none, unless `E2B_BENCH_REQUIRE_SERVICES=1`.
+fn curl_or_skip(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("curl"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert_ne!(
+            std::env::var("E2B_BENCH_REQUIRE_SERVICES").as_deref(),
+            Ok("1"),
+            "E2B_BENCH_REQUIRE_SERVICES=1 but there is no curl on PATH"
+        );
+        eprintln!("skipping {test}: no curl on PATH");
+    }
+    found
+}
+
+fn header(request: &bench_testkit::http::Request, name: &str) -> Option<String> {
+    request
+        .headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
+#[test]
+fn https_through_curl_uses_our_resolver_and_the_given_ca() {
+    if curl_or_skip("https_through_curl_uses_our_resolver_and_the_given_ca").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TlsServer::start(
+        &["registry.bench.test", "127.0.0.1"],
+        [(
+            "/doc".to_owned(),
+            Response::ok("application/json", body(300_000)),
+        )],
+    );
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, server.ca_pem()).expect("write ca.pem");
+    // Only our stub resolver knows this name: curl must connect where it says.
+    let dns = DnsServer::start();
+    dns.add("registry.bench.test", Record::A(Ipv4Addr::LOCALHOST));
+    let port = server.addr().port();
+    let named = format!("https://registry.bench.test:{port}/doc");
+    let with_user = format!("https://us%40er:pa%22ss@registry.bench.test:{port}/doc");
+    let labelled = format!("https://registry.bench.test:{port}/doc?auth");
+    server.route("/doc?auth", Response::ok("application/json", body(300_000)));
+    // An http target redirecting to https: the https hop goes through curl.
+    let plain = StaticServer::start([("/to-tls".to_owned(), Response::redirect(302, &named))]);
+    let upgraded = format!("{}/to-tls", plain.url());
+    let out = sandbox(dir.path())
+        .args(["network", "--quick", "--https-client", "curl"])
+        .args(["--dns-server", &dns.addr().to_string()])
+        .args(["--target", &named, "--target", &upgraded])
+        .args(["--target", &format!("{with_user}?auth")])
+        .arg("--ca-file")
+        .arg(&ca)
+        .output()
+        .expect("run bench-sandbox");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = document_from(&out.stdout, &stderr(&out));
+    assert!(doc.errors.is_empty(), "{:?}", doc.errors);
+    assert_eq!(doc.parameters["network"]["https_client"], "curl");
+    let curl_fact = &doc.parameters["network"]["curl"];
+    assert!(curl_fact["version"].is_string(), "{curl_fact}");
+    for target in [&named, &labelled] {
+        for metric in METRICS {
+            assert!(
+                sample(&doc, target, metric).value > 0.0,
+                "{target} {metric}"
+            );
+        }
+        let f = facts(&doc, target);
+        assert_eq!(f["https_client"], "curl", "{f}");
+        assert_eq!(f["curl"], curl_fact["version"], "{f}");
+        assert_eq!(f["downloads"][0]["bytes"], 300_000, "{f}");
+        assert_eq!(f["downloads"][0]["truncated"], false, "{f}");
+        assert!(f.get("tls").is_none(), "{f}");
+    }
+    let f = facts(&doc, &upgraded);
+    assert_eq!(f["redirects"], serde_json::json!([named]), "{f}");
+    assert_eq!(f["https_client"], "curl", "{f}");
+    assert_eq!(f["downloads"][0]["bytes"], 300_000, "{f}");
+    assert!(sample(&doc, &upgraded, "network.http_ttfb_ms").value > 0.0);
+    // What curl sent: our headers, identity, credentials only where given.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    for r in &requests {
+        assert_eq!(
+            header(r, "host"),
+            Some(format!("registry.bench.test:{port}"))
+        );
+        assert_eq!(header(r, "accept").as_deref(), Some("*/*"));
+        assert_eq!(header(r, "accept-encoding").as_deref(), Some("identity"));
+        assert!(header(r, "user-agent").is_some_and(|ua| ua.starts_with("bench-sandbox/")));
+        let auth = header(r, "authorization");
+        if r.target == "/doc?auth" {
+            // base64("us@er:pa\"ss")
+            assert_eq!(auth.as_deref(), Some("Basic dXNAZXI6cGEic3M="));
+        } else {
+            assert_eq!(auth, None);
+        }
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("pa%22ss"));
+}
+
+#[test]
+fn curl_downloads_are_capped_by_max_bytes() {
+    if curl_or_skip("curl_downloads_are_capped_by_max_bytes").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TlsServer::start(
+        &["127.0.0.1"],
+        [
+            (
+                "/big".to_owned(),
+                Response::ok("application/octet-stream", body(2 << 20)),
+            ),
+            (
+                "/exact".to_owned(),
+                Response::ok("application/octet-stream", body(100 * 1024)),
+            ),
+        ],
+    );
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, server.ca_pem()).expect("write ca.pem");
+    let big = format!("{}/big", server.url());
+    let exact = format!("{}/exact", server.url());
+    let missing = format!("{}/missing", server.url());
+    let started = Instant::now();
+    let out = sandbox(dir.path())
+        .args(["network", "--quick", "--https-client", "curl"])
+        .args(["--max-bytes", "100k", "--http-downloads", "2"])
+        .args(["--target", &big, "--target", &exact, "--target", &missing])
+        .arg("--ca-file")
+        .arg(&ca)
+        .output()
+        .expect("run bench-sandbox");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc = document(&out);
+    for (target, truncated) in [(&big, true), (&exact, false)] {
+        let downloads = facts(&doc, target)["downloads"]
+            .as_array()
+            .expect("downloads")
+            .clone();
+        assert_eq!(downloads.len(), 2, "{target}");
+        for d in downloads {
+            assert_eq!(d["bytes"], 100 * 1024, "{target}");
+            assert_eq!(d["truncated"], truncated, "{target}");
+        }
+        let bw = sample(&doc, target, "network.http_bandwidth_bytes_per_second");
+        assert_eq!(bw.raw.len(), 2);
+    }
+    // A non-2xx final status names the status.
+    let errors = errors_about(&doc, &missing);
+    assert_eq!(errors.len(), 1, "{:?}", doc.errors);
+    assert_eq!(errors[0].kind, ErrorKind::Failed);
+    assert!(
+        errors[0].message.contains("HTTP 404"),
+        "{}",
+        errors[0].message
+    );
+    assert_eq!(doc.errors.len(), 1, "{:?}", doc.errors);
+}
+
+#[test]
+fn curl_without_the_ca_reports_the_certificate_problem() {
+    if curl_or_skip("curl_without_the_ca_reports_the_certificate_problem").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TlsServer::start(
+        &["127.0.0.1"],
+        [("/doc".to_owned(), Response::ok("text/plain", body(1000)))],
+    );
+    let target = format!("{}/doc", server.url());
+    let out = sandbox(dir.path())
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("CURL_CA_BUNDLE")
+        .args(["network", "--quick", "--https-client", "curl"])
+        .args(["--target", &target])
+        .output()
+        .expect("run bench-sandbox");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc = document(&out);
+    let errors = errors_about(&doc, &target);
+    assert_eq!(errors.len(), 1, "{:?}", doc.errors);
+    assert_eq!(errors[0].kind, ErrorKind::Failed);
+    assert!(
+        errors[0].message.contains("certificate") && errors[0].message.contains("curl: (60)"),
+        "{}",
+        errors[0].message
+    );
+    // The TCP connects were still measured; no download.
+    let metrics: Vec<&str> = samples_of(&doc, &target)
+        .iter()
+        .map(|s| s.metric.as_str())
+        .collect();
+    assert_eq!(metrics, ["network.tcp_connect_ms"]);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_silent_https_server_times_out_through_curl() {
+    if curl_or_skip("a_silent_https_server_times_out_through_curl").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Accepts, never answers the TLS handshake.
+    let silent = format!(
+        "https://{}/",
+        raw_server(Vec::new(), Duration::from_secs(30))
+    );
+    let started = Instant::now();
+    let out = sandbox(dir.path())
+        .args(["network", "--quick", "--https-client", "curl"])
+        .args(["--net-timeout", "500ms", "--target", &silent])
+        .output()
+        .expect("run bench-sandbox");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc = document(&out);
+    let errors = errors_about(&doc, &silent);
+    assert_eq!(errors.len(), 1, "{:?}", doc.errors);
+    assert_eq!(errors[0].kind, ErrorKind::Timeout, "{:?}", errors[0]);
+    assert!(
+        errors[0].message.contains("curl: (28)") && errors[0].message.contains("--net-timeout"),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn https_without_curl_is_unavailable_and_http_still_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = StaticServer::start([("/x".to_owned(), Response::ok("text/plain", body(5000)))]);
+    let plain = format!("{}/x", server.url());
+    let secure = format!("https://{}/x", server.addr());
+    let empty = dir.path().join("empty-path");
+    std::fs::create_dir(&empty).expect("an empty PATH directory");
+    let out = sandbox(dir.path())
+        .env("PATH", &empty)
+        .args(["network", "--quick", "--https-client", "curl"])
+        .args(["--target", &plain, "--target", &secure])
+        .output()
+        .expect("run bench-sandbox");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc = document(&out);
+    assert!(sample(&doc, &plain, "network.http_bandwidth_bytes_per_second").value > 0.0);
+    let errors = errors_about(&doc, &secure);
+    assert_eq!(errors.len(), 1, "{:?}", doc.errors);
+    assert_eq!(errors[0].kind, ErrorKind::Unavailable);
+    assert!(
+        errors[0].message.contains("https needs curl")
+            && errors[0]
+                .message
+                .contains("install curl or use http:// targets"),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        doc.parameters["network"]["curl"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no curl on PATH"))
+    );
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn https_client_builtin_is_accepted_with_tls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, ca) = tls_server(dir.path());
+    let target = format!("{}/doc", server.url());
+    let out = sandbox(dir.path())
+        .args(["network", "--quick", "--https-client", "builtin"])
+        .args(["--target", &target])
+        .arg("--ca-file")
+        .arg(&ca)
+        .output()
+        .expect("run bench-sandbox");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = document(&out);
+    assert_eq!(doc.parameters["network"]["https_client"], "builtin");
+    let f = facts(&doc, &target);
+    assert_eq!(f["https_client"], "builtin");
+    assert_eq!(f["tls"]["version"], "TLSv1_3", "{f}");
+    assert!(f.get("curl").is_none(), "{f}");
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn https_client_builtin_needs_the_tls_feature() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = sandbox(dir.path())
+        .args([
+            "network",
+            "--https-client",
+            "builtin",
+            "--target",
+            "http://h/",
+        ])
+        .output()
+        .expect("run bench-sandbox");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("--https-client 'builtin'"), "{err}");
+    assert!(err.contains("no TLS"), "{err}");
+    assert!(out.stdout.is_empty());
 }

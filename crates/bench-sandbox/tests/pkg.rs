@@ -6,7 +6,6 @@
 //! uv comes from `E2B_BENCH_UV` (scripts/test-tools.sh); without it the uv
 //! part is skipped, unless `E2B_BENCH_REQUIRE_SERVICES=1`.
 
-#[allow(unused_imports)] // support re-exports helpers other test files use
 mod support;
 
 use std::path::{Path, PathBuf};

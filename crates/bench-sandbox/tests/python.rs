@@ -1,7 +1,6 @@
 //! bench-sandbox's `python` probe end to end: the metrics and labels it
 //! writes, a module that does not import, a missing interpreter, bad flags.
 
-#[allow(unused_imports)] // support re-exports helpers other test files use
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -1,19 +1,25 @@
-//! A tiny HTTP/1.1 client on `std::net::TcpStream` (and rustls for https):
-//! one GET per connection (`Connection: close`), bodies framed by
+//! A tiny HTTP/1.1 client on `std::net::TcpStream` (https through rustls
+//! with the `tls` feature, or through `curl`, see [`super::curl`]): one GET
+//! per connection (`Connection: close`), bodies framed by
 //! Content-Length, chunked encoding or the end of the connection, up to
 //! [`MAX_REDIRECTS`] redirects followed. Every read polls Ctrl-C and gives
 //! up after the timeout of silence, so a stalled server cannot hang a run.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bench_core::interrupt::Interrupt;
 use bench_core::schema::ErrorKind;
+#[cfg(feature = "tls")]
 use rustls::pki_types::ServerName;
+#[cfg(feature = "tls")]
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
+use super::curl::LazyCurl;
+#[cfg(feature = "tls")]
 use super::tls::LazyTls;
 use super::url::{Scheme, Url, base64, percent_decode};
 
@@ -104,9 +110,30 @@ pub struct Options {
     pub user_agent: String,
     /// Polled in every blocking step.
     pub interrupt: Interrupt,
-    /// The TLS configuration (loaded on the first https connection; when
-    /// there is none, https fails with the reason).
-    pub tls: LazyTls,
+    /// How https hops are fetched.
+    pub https: Https,
+}
+
+/// What fetches an https hop.
+#[derive(Debug, Clone)]
+pub enum Https {
+    /// rustls here; the TLS configuration is loaded on the first https
+    /// connection (when there is none, https fails with the reason).
+    #[cfg(feature = "tls")]
+    Builtin(LazyTls),
+    /// The sandbox's `curl`, one process per hop.
+    Curl(LazyCurl),
+}
+
+impl Https {
+    /// `builtin` or `curl`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            #[cfg(feature = "tls")]
+            Https::Builtin(_) => "builtin",
+            Https::Curl(_) => "curl",
+        }
+    }
 }
 
 /// One finished download.
@@ -128,8 +155,10 @@ pub struct Download {
     pub transfer: Duration,
     /// The address the final hop connected to.
     pub address: SocketAddr,
-    /// TLS version and cipher suite of the final hop (https).
+    /// TLS version and cipher suite of the final hop (https, built-in client).
     pub tls: Option<(String, String)>,
+    /// The version of the curl that fetched the final hop (https, curl client).
+    pub curl: Option<String>,
 }
 
 impl Download {
@@ -175,10 +204,8 @@ pub fn get(url: &Url, resolver: &mut dyn Resolve, opts: &Options) -> Result<Down
             continue;
         }
         if !(200..300).contains(&hop.status) {
-            return Err(NetError::failed(format!(
-                "{url}: HTTP {} {}",
-                hop.status, hop.reason
-            )));
+            let status = format!("HTTP {} {}", hop.status, hop.reason);
+            return Err(NetError::failed(format!("{url}: {}", status.trim_end())));
         }
         return Ok(Download {
             final_url: url.to_string(),
@@ -190,22 +217,29 @@ pub fn get(url: &Url, resolver: &mut dyn Resolve, opts: &Options) -> Result<Down
             transfer: hop.transfer,
             address: hop.address,
             tls: hop.tls,
+            curl: hop.curl,
         });
     }
 }
 
 /// One request/response.
-struct Hop {
-    status: u16,
-    reason: String,
+pub(super) struct Hop {
+    pub status: u16,
+    pub reason: String,
     /// Set for a redirect status with a Location header.
-    location: Option<String>,
-    bytes: u64,
-    truncated: bool,
-    ttfb: Duration,
-    transfer: Duration,
-    address: SocketAddr,
-    tls: Option<(String, String)>,
+    pub location: Option<String>,
+    pub bytes: u64,
+    pub truncated: bool,
+    pub ttfb: Duration,
+    pub transfer: Duration,
+    pub address: SocketAddr,
+    pub tls: Option<(String, String)>,
+    pub curl: Option<String>,
+}
+
+/// The statuses whose `Location` is followed.
+pub(super) fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
 }
 
 /// Connects to the first address of `addrs` that accepts within `timeout`.
@@ -232,20 +266,17 @@ fn fetch(url: &Url, resolver: &mut dyn Resolve, opts: &Options) -> Result<Hop, N
         Some(ip) => vec![SocketAddr::new(ip, url.port)],
         None => resolver.resolve(&url.host, url.port)?,
     };
+    // curl makes its own connection (to the addresses found here).
+    if let (Scheme::Https, Https::Curl(curl)) = (url.scheme, &opts.https) {
+        return super::curl::fetch(url, &addrs, opts, curl);
+    }
     let (stream, address) = connect_any(&addrs, opts.timeout, &opts.interrupt)?;
     let _ = stream.set_nodelay(true);
     let guarded = Guarded::new(stream, opts.timeout, opts.interrupt.clone())
         .map_err(|e| NetError::io(&format!("socket to {address}"), &e))?;
     let (conn, tls) = match url.scheme {
         Scheme::Http => (Conn::Plain(guarded), None),
-        Scheme::Https => {
-            let loaded = opts.tls.get().map_err(|e| NetError {
-                kind: ErrorKind::Unavailable,
-                message: format!("{url}: {e}"),
-            })?;
-            let (stream, info) = handshake(url, &loaded.config, guarded)?;
-            (Conn::Tls(Box::new(stream)), Some(info))
-        }
+        Scheme::Https => secure(url, opts, guarded)?,
     };
     let mut reader = BufReader::with_capacity(BUF, conn);
     let request = request_head(url, opts);
@@ -271,7 +302,7 @@ fn fetch(url: &Url, resolver: &mut dyn Resolve, opts: &Options) -> Result<Hop, N
             break head;
         }
     };
-    let redirect = matches!(head.status, 301 | 302 | 303 | 307 | 308);
+    let redirect = is_redirect(head.status);
     let location = head.header("location").filter(|_| redirect);
     if location.is_some() || !(200..300).contains(&head.status) {
         // The body of a redirect or an error page is not what we measure.
@@ -285,6 +316,7 @@ fn fetch(url: &Url, resolver: &mut dyn Resolve, opts: &Options) -> Result<Hop, N
             transfer: sent.elapsed(),
             address,
             tls,
+            curl: None,
         });
     }
     let framing = head
@@ -302,12 +334,49 @@ fn fetch(url: &Url, resolver: &mut dyn Resolve, opts: &Options) -> Result<Hop, N
         transfer: sent.elapsed(),
         address,
         tls,
+        curl: None,
+    })
+}
+
+/// The TLS connection of an https hop over `sock`, with its version and
+/// cipher suite (the built-in client; curl hops never get here).
+#[cfg(feature = "tls")]
+fn secure(
+    url: &Url,
+    opts: &Options,
+    sock: Guarded,
+) -> Result<(Conn, Option<(String, String)>), NetError> {
+    let Https::Builtin(lazy) = &opts.https else {
+        return Err(NetError::failed(format!(
+            "{url}: https through curl reached the built-in client"
+        )));
+    };
+    let loaded = lazy.get().map_err(|e| NetError {
+        kind: ErrorKind::Unavailable,
+        message: format!("{url}: {e}"),
+    })?;
+    let (stream, info) = handshake(url, &loaded.config, sock)?;
+    Ok((Conn::Tls(Box::new(stream)), Some(info)))
+}
+
+/// Without the `tls` feature every https hop goes through curl.
+#[cfg(not(feature = "tls"))]
+fn secure(
+    url: &Url,
+    _opts: &Options,
+    _sock: Guarded,
+) -> Result<(Conn, Option<(String, String)>), NetError> {
+    Err(NetError {
+        kind: ErrorKind::Unavailable,
+        message: format!("{url}: this build of bench-sandbox has no built-in TLS"),
     })
 }
 
 /// A TLS connection over a guarded socket.
+#[cfg(feature = "tls")]
 type TlsStream = StreamOwned<ClientConnection, Guarded>;
 
+#[cfg(feature = "tls")]
 fn handshake(
     url: &Url,
     config: &Arc<ClientConfig>,
@@ -694,6 +763,7 @@ impl Write for Guarded {
 /// A plain or TLS connection.
 enum Conn {
     Plain(Guarded),
+    #[cfg(feature = "tls")]
     Tls(Box<TlsStream>),
 }
 
@@ -701,6 +771,7 @@ impl Read for Conn {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Conn::Plain(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Conn::Tls(s) => s.read(buf),
         }
     }
@@ -710,6 +781,7 @@ impl Write for Conn {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Conn::Plain(s) => s.write(buf),
+            #[cfg(feature = "tls")]
             Conn::Tls(s) => s.write(buf),
         }
     }
@@ -717,6 +789,7 @@ impl Write for Conn {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Conn::Plain(s) => s.flush(),
+            #[cfg(feature = "tls")]
             Conn::Tls(s) => s.flush(),
         }
     }
@@ -851,7 +924,7 @@ mod tests {
             accept: "*/*".into(),
             user_agent: "bench-sandbox/0".into(),
             interrupt: Interrupt::new(),
-            tls: LazyTls::new(None),
+            https: Https::Curl(LazyCurl::new(None, None)),
         };
         let url = Url::parse("http://us%40er:pw@h:8080/a?b").unwrap();
         assert_eq!(

@@ -18,11 +18,19 @@
 //!    `--max-bytes`), over the addresses of step 1 (and the same resolver for
 //!    the hosts of redirects).
 //!
+//! https goes through rustls here (`--https-client builtin`, the default
+//! of a build with the `tls` feature) or through the sandbox's `curl`
+//! (`--https-client curl`, the default without it: the pasteable static
+//! build leaves TLS out to stay small); see [`curl`]. Both measure the same
+//! way, from the addresses our resolver found.
+//!
 //! A target that fails is an error entry naming it; the others still run.
 
+mod curl;
 mod dns;
 mod http;
 pub mod registries;
+#[cfg(feature = "tls")]
 mod tls;
 mod url;
 
@@ -39,7 +47,8 @@ use bench_core::schema::{ErrorKind, Sample};
 use bench_core::settings::Settings;
 use serde_json::{Map, Value, json};
 
-use http::{NetError, Resolve};
+use curl::LazyCurl;
+use http::{Https, NetError, Resolve};
 use registries::Registry;
 use url::Url;
 
@@ -90,9 +99,15 @@ pub struct NetworkArgs {
     /// Stop each download after this many body bytes (e.g. 64M, 512k) [default: 64M, also with --quick]
     #[arg(long, value_name = "SIZE")]
     pub max_bytes: Option<String>,
-    /// PEM file of the CA certificates to trust for https targets [default: $SSL_CERT_FILE, else the system bundle]
+    /// PEM file of the CA certificates to trust for https targets [default: $SSL_CERT_FILE, else the system bundle (curl: its own default)]
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<String>,
+    /// What fetches https: auto, builtin (rustls in this binary) or curl (the sandbox's curl) [default: auto = builtin when this build has TLS, else curl; also with --quick]
+    #[arg(long, value_name = "CLIENT")]
+    pub https_client: Option<String>,
+    /// The curl used for https with --https-client curl (a path, or a name looked up on PATH) [default: curl]
+    #[arg(long, value_name = "PATH")]
+    pub curl: Option<String>,
     /// Time limit of each DNS lookup and TCP connect, and of silence while downloading (e.g. 10s, 500ms) [default: 10s, also with --quick]
     #[arg(long, value_name = "DURATION")]
     pub net_timeout: Option<String>,
@@ -121,6 +136,65 @@ impl Resolver {
         match self {
             Resolver::System => "system (getaddrinfo)".to_owned(),
             Resolver::Server(addr) => format!("dns server {addr} (built-in UDP stub, A + AAAA)"),
+        }
+    }
+}
+
+/// What fetches https.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpsClient {
+    /// rustls in this binary (the `tls` feature).
+    Builtin,
+    /// The sandbox's curl.
+    Curl,
+}
+
+impl HttpsClient {
+    /// `builtin` or `curl`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpsClient::Builtin => "builtin",
+            HttpsClient::Curl => "curl",
+        }
+    }
+}
+
+/// Parses `--https-client`; `auto` is the built-in client when this build
+/// has TLS, else curl.
+pub fn parse_https_client(text: Option<&str>) -> Result<HttpsClient, Failure> {
+    let auto = if cfg!(feature = "tls") {
+        HttpsClient::Builtin
+    } else {
+        HttpsClient::Curl
+    };
+    match text.map(|t| t.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("auto") => Ok(auto),
+        Some("curl") => Ok(HttpsClient::Curl),
+        Some("builtin") if cfg!(feature = "tls") => Ok(HttpsClient::Builtin),
+        Some("builtin") => Err(Failure::usage(
+            "--https-client 'builtin': this build of bench-sandbox has no TLS (built without the `tls` feature); use --https-client curl or auto",
+        )),
+        Some(_) => Err(Failure::usage(format!(
+            "--https-client '{}': use auto, builtin or curl",
+            text.unwrap_or_default()
+        ))),
+    }
+}
+
+/// Checks a `--ca-file` (rustls loads it; without TLS, a PEM certificate
+/// must be in it).
+fn check_ca_file(path: &std::path::Path) -> Result<(), String> {
+    #[cfg(feature = "tls")]
+    {
+        tls::load_bundle(path).map(|_| ())
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        if String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
+            Ok(())
+        } else {
+            Err("no CA certificate in it (expected PEM 'BEGIN CERTIFICATE' blocks)".to_owned())
         }
     }
 }
@@ -169,6 +243,10 @@ pub struct NetworkConfig {
     pub timeout: Duration,
     /// `--ca-file`.
     pub ca_file: Option<PathBuf>,
+    /// What fetches https.
+    pub https_client: HttpsClient,
+    /// `--curl`.
+    pub curl: Option<String>,
 }
 
 fn parse_count(flag: &str, text: Option<&String>, default: usize) -> Result<usize, Failure> {
@@ -267,7 +345,7 @@ impl NetworkConfig {
             None => None,
             Some(text) => {
                 let path = PathBuf::from(text);
-                tls::load_bundle(&path).map_err(|e| {
+                check_ca_file(&path).map_err(|e| {
                     Failure::usage(format!(
                         "--ca-file '{text}': {e}; pass a PEM file of CA certificates"
                     ))
@@ -275,6 +353,14 @@ impl NetworkConfig {
                 Some(path)
             }
         };
+        let https_client = parse_https_client(args.https_client.as_deref())?;
+        if let Some(program) = &args.curl
+            && crate::probes::child::which(program).is_none()
+        {
+            return Err(Failure::usage(format!(
+                "--curl '{program}': no executable file there or on PATH; pass the path of curl"
+            )));
+        }
         Ok(NetworkConfig {
             targets,
             resolver,
@@ -296,6 +382,8 @@ impl NetworkConfig {
             max_bytes,
             timeout,
             ca_file,
+            https_client,
+            curl: args.curl.clone(),
         })
     }
 
@@ -310,6 +398,7 @@ impl NetworkConfig {
             "max_bytes": self.max_bytes,
             "net_timeout_s": self.timeout.as_secs_f64(),
             "ca_file": self.ca_file.as_ref().map(|p| p.display().to_string()),
+            "https_client": self.https_client.as_str(),
         })
     }
 }
@@ -354,7 +443,19 @@ pub fn run_network(config: &NetworkConfig, ctx: &Context) -> Result<ProbeOutput,
     if !registries.is_empty() {
         out.fact("registries", registries);
     }
-    let tls = tls::LazyTls::new(config.ca_file.clone());
+    let https = match config.https_client {
+        #[cfg(feature = "tls")]
+        HttpsClient::Builtin => Https::Builtin(tls::LazyTls::new(config.ca_file.clone())),
+        // parse_https_client gives Builtin only with the `tls` feature.
+        #[cfg(not(feature = "tls"))]
+        HttpsClient::Builtin => {
+            Https::Curl(LazyCurl::new(config.curl.clone(), config.ca_file.clone()))
+        }
+        HttpsClient::Curl => {
+            Https::Curl(LazyCurl::new(config.curl.clone(), config.ca_file.clone()))
+        }
+    };
+    out.fact("https_client", https.name());
     let mut per_target = Map::new();
     for target in &config.targets {
         let target = match target {
@@ -368,7 +469,7 @@ pub fn run_network(config: &NetworkConfig, ctx: &Context) -> Result<ProbeOutput,
             break;
         }
         ctx.step("network", &target.label);
-        let measured = measure_target(config, target, tls.clone(), ctx);
+        let measured = measure_target(config, target, https.clone(), ctx);
         out.samples.extend(measured.samples);
         for (kind, message) in measured.errors {
             out.error("network", kind, format!("{}: {message}", target.label));
@@ -376,13 +477,24 @@ pub fn run_network(config: &NetworkConfig, ctx: &Context) -> Result<ProbeOutput,
         per_target.insert(target.label.clone(), Value::Object(measured.facts));
     }
     out.fact("by_target", per_target);
-    match tls.loaded() {
-        Some(Ok(loaded)) => out.fact(
-            "ca_bundle",
-            json!({ "path": loaded.path.display().to_string(), "certificates": loaded.count }),
-        ),
-        Some(Err(e)) => out.fact("ca_bundle", json!({ "error": e })),
-        None => {}
+    match &https {
+        #[cfg(feature = "tls")]
+        Https::Builtin(tls) => match tls.loaded() {
+            Some(Ok(loaded)) => out.fact(
+                "ca_bundle",
+                json!({ "path": loaded.path.display().to_string(), "certificates": loaded.count }),
+            ),
+            Some(Err(e)) => out.fact("ca_bundle", json!({ "error": e })),
+            None => {}
+        },
+        Https::Curl(curl) => match curl.loaded() {
+            Some(Ok(info)) => out.fact(
+                "curl",
+                json!({ "path": info.path.display().to_string(), "version": info.version }),
+            ),
+            Some(Err(e)) => out.fact("curl", json!({ "error": e.message })),
+            None => {}
+        },
     }
     if ctx.interrupted() {
         if out.samples.is_empty() {
@@ -546,7 +658,7 @@ fn without_prefix(message: &str, label: &str) -> String {
 fn measure_target(
     config: &NetworkConfig,
     target: &Target,
-    tls: tls::LazyTls,
+    https: Https,
     ctx: &Context,
 ) -> Measured {
     let mut m = Measured::default();
@@ -556,6 +668,9 @@ fn measure_target(
         m.facts.insert("registry".into(), json!(registry.manager));
         m.facts
             .insert("registry_source".into(), json!(registry.source));
+    }
+    if url.scheme == url::Scheme::Https {
+        m.facts.insert("https_client".into(), json!(https.name()));
     }
 
     // 1. DNS.
@@ -650,7 +765,7 @@ fn measure_target(
         accept: target.accept.clone(),
         user_agent: format!("bench-sandbox/{}", env!("CARGO_PKG_VERSION")),
         interrupt: ctx.interrupt().clone(),
-        tls,
+        https,
     };
     let mut ordered = vec![address];
     ordered.extend(addrs.iter().filter(|a| **a != address));
@@ -689,12 +804,20 @@ fn measure_target(
                         json!({ "version": version, "cipher": cipher }),
                     );
                 }
+                if d.final_url.starts_with("https://") {
+                    m.facts
+                        .insert("https_client".into(), json!(opts.https.name()));
+                }
+                if let Some(version) = d.curl {
+                    m.facts.insert("curl".into(), json!(version));
+                }
             }
             Err(e) => {
-                let step = if e.kind == ErrorKind::Unavailable {
-                    "TLS"
-                } else {
-                    "HTTP"
+                let step = match (e.kind, &opts.https) {
+                    (ErrorKind::Unavailable, Https::Curl(_)) => "HTTPS",
+                    #[cfg(feature = "tls")]
+                    (ErrorKind::Unavailable, Https::Builtin(_)) => "TLS",
+                    _ => "HTTP",
                 };
                 m.failed(ctx, &e, step, label);
                 break;
@@ -853,6 +976,35 @@ mod tests {
             assert!(e.message.contains(needle), "{}", e.message);
             assert!(!e.message.contains('\n'));
         }
+    }
+
+    #[test]
+    fn https_client_auto_follows_the_build() {
+        let auto = parse_https_client(None).unwrap();
+        assert_eq!(parse_https_client(Some("auto")).unwrap(), auto);
+        assert_eq!(
+            parse_https_client(Some(" Curl ")).unwrap(),
+            HttpsClient::Curl
+        );
+        let builtin = parse_https_client(Some("builtin"));
+        if cfg!(feature = "tls") {
+            assert_eq!(auto, HttpsClient::Builtin);
+            assert_eq!(builtin.unwrap(), HttpsClient::Builtin);
+        } else {
+            assert_eq!(auto, HttpsClient::Curl);
+            let e = builtin.unwrap_err();
+            assert_eq!(e.code, bench_core::exit::USAGE);
+            assert!(e.message.contains("no TLS"), "{}", e.message);
+        }
+        let e = parse_https_client(Some("nope")).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("--https-client 'nope': use auto, builtin or curl"),
+            "{}",
+            e.message
+        );
+        let c = NetworkConfig::from_args(&args(&["https://h/"]), true, &no_vars).unwrap();
+        assert_eq!(c.to_json()["https_client"], json!(auto.as_str()));
     }
 
     #[test]
