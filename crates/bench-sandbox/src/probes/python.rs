@@ -57,15 +57,15 @@ pub const DEFAULT_MODULES: [&str; 5] = ["json", "decimal", "asyncio", "ssl", "sq
 /// Interpreter starts per startup workload (the first is not counted).
 pub const DEFAULT_STARTUP_RUNS: usize = 20;
 /// … with `--quick`.
-pub const QUICK_STARTUP_RUNS: usize = 10;
+pub const QUICK_STARTUP_RUNS: usize = 6;
 /// Run time of each pure-Python workload.
 pub const DEFAULT_PY_TIME: Duration = Duration::from_secs(2);
 /// … with `--quick`.
-pub const QUICK_PY_TIME: Duration = Duration::from_millis(500);
+pub const QUICK_PY_TIME: Duration = Duration::from_millis(300);
 /// Fresh interpreters per imported module.
 pub const DEFAULT_IMPORT_RUNS: usize = 5;
 /// … with `--quick`.
-pub const QUICK_IMPORT_RUNS: usize = 3;
+pub const QUICK_IMPORT_RUNS: usize = 2;
 /// Length of one chunk of a workload (shorter when `--py-time` is short).
 const CHUNK: Duration = Duration::from_millis(100);
 /// Deadline of one interpreter start or import.
@@ -77,10 +77,10 @@ pub struct PythonArgs {
     /// Python interpreter to measure [default: python3 on PATH]
     #[arg(long, value_name = "PATH")]
     pub python: Option<String>,
-    /// Interpreter starts per startup workload; the first is a warm-up and not counted [default: 20; 10 with --quick]
+    /// Interpreter starts per startup workload; the first is a warm-up and not counted [default: 20; 6 with --quick]
     #[arg(long, value_name = "N")]
     pub startup_runs: Option<String>,
-    /// How long each pure-Python workload runs (e.g. 2s, 500ms) [default: 2s; 500ms with --quick]
+    /// How long each pure-Python workload runs (e.g. 2s, 500ms) [default: 2s; 300ms with --quick]
     #[arg(long, value_name = "DURATION")]
     pub py_time: Option<String>,
     /// Pure-Python workloads to run, comma-separated, of call, dict, str, sort, float [default: all]
@@ -89,7 +89,7 @@ pub struct PythonArgs {
     /// Modules whose import time is measured, comma-separated [default: json,decimal,asyncio,ssl,sqlite3]
     #[arg(long, value_name = "MODULE,...")]
     pub modules: Option<String>,
-    /// Fresh interpreters per module import [default: 5; 3 with --quick]
+    /// Fresh interpreters per module import [default: 5; 2 with --quick]
     #[arg(long, value_name = "N")]
     pub import_runs: Option<String>,
 }
@@ -752,7 +752,7 @@ mod tests {
         let q = PythonConfig::from_args(&args(), true).expect("quick defaults");
         assert_eq!(
             (q.startup_runs, q.py_time, q.import_runs),
-            (10, Duration::from_millis(500), 3)
+            (6, Duration::from_millis(300), 2)
         );
         let c = PythonConfig::from_args(
             &PythonArgs {

@@ -348,7 +348,7 @@ fn parse_flags(args: &DiskArgs, quick: bool) -> Result<Parsed, Failure> {
     let runtime = duration(
         "--runtime",
         args.runtime.as_deref(),
-        if quick { 2.0 } else { 30.0 },
+        if quick { 1.5 } else { 30.0 },
     )?;
     if runtime.is_zero() {
         return Err(Failure::usage(
@@ -358,7 +358,7 @@ fn parse_flags(args: &DiskArgs, quick: bool) -> Result<Parsed, Failure> {
     let ramp = duration(
         "--ramp",
         args.ramp.as_deref(),
-        if quick { 0.5 } else { 5.0 },
+        if quick { 0.25 } else { 5.0 },
     )?;
     if runtime + ramp > Duration::from_secs(24 * 3600) {
         return Err(Failure::usage(
@@ -618,8 +618,8 @@ mod tests {
         a.target.size = None;
         let quick = resolve(&a, true, None).unwrap();
         assert_eq!(quick.size, 256 << 20);
-        assert_eq!(quick.runtime, Duration::from_secs(2));
-        assert_eq!(quick.ramp, Duration::from_millis(500));
+        assert_eq!(quick.runtime, Duration::from_millis(1500));
+        assert_eq!(quick.ramp, Duration::from_millis(250));
         assert_eq!(quick.fsync_ops, 50);
         assert!(quick.direct);
         assert_eq!(quick.engine, EngineChoice::Auto);

@@ -62,10 +62,10 @@ pub struct DiskArgs {
     /// Bypass the page cache with O_DIRECT [default: true]
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub direct: Option<bool>,
-    /// Measured time per pattern, e.g. 30s [default: 30s; 2s with --quick]
+    /// Measured time per pattern, e.g. 30s [default: 30s; 1.5s with --quick]
     #[arg(long, value_name = "DURATION")]
     pub runtime: Option<String>,
-    /// Unmeasured warm-up before each pattern [default: 5s; 500ms with --quick]
+    /// Unmeasured warm-up before each pattern [default: 5s; 250ms with --quick]
     #[arg(long, value_name = "DURATION")]
     pub ramp: Option<String>,
     /// 4 KiB write + fdatasync operations for the fsync latency, 0 to skip [default: 200; 50 with --quick]

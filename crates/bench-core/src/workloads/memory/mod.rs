@@ -30,7 +30,7 @@ pub const LLC_MULTIPLE: u64 = 4;
 /// Default iterations (STREAM's NTIMES).
 pub const DEFAULT_NTIMES: usize = 10;
 /// Iterations with `--quick`.
-pub const QUICK_NTIMES: usize = 5;
+pub const QUICK_NTIMES: usize = 3;
 /// Most iterations accepted (the expected values grow 15× per iteration).
 pub const MAX_NTIMES: usize = 100;
 /// Default latency buffer.
@@ -58,7 +58,7 @@ pub struct MemoryArgs {
     /// Bytes per STREAM array (three are allocated) [default: the larger of 4× the last-level cache and 80 MB]
     #[arg(long, value_name = "SIZE")]
     pub array_size: Option<String>,
-    /// STREAM iterations of the four kernels; the first is not counted [default: 10; 5 with --quick]
+    /// STREAM iterations of the four kernels; the first is not counted [default: 10; 3 with --quick]
     #[arg(long, value_name = "N")]
     pub ntimes: Option<String>,
     /// Buffer of the random pointer chase [default: 256M; 64M with --quick]
@@ -553,7 +553,7 @@ mod tests {
         let c = MemoryConfig::from_args(&none, true, &machine(Some(8 << 20), None)).unwrap();
         assert_eq!(c.array_bytes, 80_000_000);
         assert_eq!(c.array_size_source, "stream_minimum");
-        assert_eq!((c.ntimes, c.latency_bytes), (5, 64 << 20));
+        assert_eq!((c.ntimes, c.latency_bytes), (3, 64 << 20));
         let c = MemoryConfig::from_args(&none, false, &machine(None, None)).unwrap();
         assert_eq!(c.array_bytes, 80_000_000);
         assert_eq!(c.below_4x_llc(), None);
