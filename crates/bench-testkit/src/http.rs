@@ -3,7 +3,7 @@
 //! uv and the network probe; nothing leaves loopback.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -52,7 +52,7 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
 }
 
-type Routes = Arc<Mutex<HashMap<String, Response>>>;
+pub(crate) type Routes = Arc<Mutex<HashMap<String, Response>>>;
 
 /// The running server; stops when dropped.
 pub struct StaticServer {
@@ -134,73 +134,90 @@ fn serve(stream: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>) {
         return;
     };
     let mut reader = BufReader::new(stream);
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let mut parts = line.split_whitespace();
-        let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-            return;
-        };
-        let (method, target) = (method.to_owned(), target.to_owned());
-        let mut headers = Vec::new();
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-            }
-        }
-        let body_len: usize = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; body_len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let close = headers
+    while let Some(request) = read_request(&mut reader) {
+        let close = request
+            .headers
             .iter()
             .any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
-        log.lock().expect("log lock").push(Request {
-            method: method.clone(),
-            target: target.clone(),
-            headers,
-        });
-        let path = target.split('?').next().unwrap_or(&target).to_owned();
-        let response = routes
-            .lock()
-            .expect("routes lock")
-            .get(&path)
-            .cloned()
-            .unwrap_or(Response {
-                status: 404,
-                headers: vec![("Content-Type".into(), "text/plain".into())],
-                body: b"not found\n".to_vec(),
-            });
-        let mut head = format!("HTTP/1.1 {} X\r\n", response.status);
-        for (name, value) in &response.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str(&format!("Content-Length: {}\r\n\r\n", response.body.len()));
-        let sent = writer.write_all(head.as_bytes()).and_then(|()| {
-            if method == "HEAD" {
-                Ok(())
-            } else {
-                writer.write_all(&response.body)
-            }
-        });
-        if sent.is_err() || close {
+        let method = request.method.clone();
+        let response = lookup(routes, &request.target);
+        log.lock().expect("log lock").push(request);
+        if write_response(&mut writer, &method, &response, false).is_err() || close {
             return;
         }
     }
+}
+
+/// Reads one request head (and any Content-Length body, discarded); `None`
+/// when the connection ends or the head is malformed.
+pub(crate) fn read_request(reader: &mut impl BufRead) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 {
+            return None;
+        }
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        }
+    }
+    let body_len: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; body_len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        method,
+        target,
+        headers,
+    })
+}
+
+/// The route for a request target (query ignored), or a 404.
+pub(crate) fn lookup(routes: &Routes, target: &str) -> Response {
+    let path = target.split('?').next().unwrap_or(target);
+    routes
+        .lock()
+        .expect("routes lock")
+        .get(path)
+        .cloned()
+        .unwrap_or(Response {
+            status: 404,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: b"not found\n".to_vec(),
+        })
+}
+
+/// Writes `response` (no body for HEAD); `close` adds `Connection: close`.
+pub(crate) fn write_response(
+    writer: &mut impl Write,
+    method: &str,
+    response: &Response,
+    close: bool,
+) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {} X\r\n", response.status);
+    if close {
+        head.push_str("Connection: close\r\n");
+    }
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", response.body.len()));
+    writer.write_all(head.as_bytes())?;
+    if method != "HEAD" {
+        writer.write_all(&response.body)?;
+    }
+    writer.flush()
 }

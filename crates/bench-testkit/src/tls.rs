@@ -4,8 +4,7 @@
 //! [`crate::http::Response`] of the plain server), every request recorded.
 //! [`TlsServer::ca_pem`] is the certificate to trust (`--ca-file`).
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,9 +14,7 @@ use std::time::Duration;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use crate::http::{Request, Response};
-
-type Routes = Arc<Mutex<HashMap<String, Response>>>;
+use crate::http::{Request, Response, Routes, lookup, read_request, write_response};
 
 /// The running server; stops when dropped.
 pub struct TlsServer {
@@ -120,55 +117,14 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, routes: &Routes, log: &Mu
     };
     let mut reader = BufReader::new(StreamOwned::new(conn, stream));
     // A client that rejects the certificate fails here: nothing is logged.
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+    let Some(request) = read_request(&mut reader) else {
         return;
     };
-    let (method, target) = (method.to_owned(), target.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).unwrap_or(0) == 0 {
-            return;
-        }
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-        }
-    }
-    log.lock().expect("log lock").push(Request {
-        method: method.clone(),
-        target: target.clone(),
-        headers,
-    });
-    let path = target.split('?').next().unwrap_or(&target).to_owned();
-    let response = routes
-        .lock()
-        .expect("routes lock")
-        .get(&path)
-        .cloned()
-        .unwrap_or(Response {
-            status: 404,
-            headers: vec![("Content-Type".into(), "text/plain".into())],
-            body: b"not found\n".to_vec(),
-        });
-    let mut head = format!("HTTP/1.1 {} X\r\nConnection: close\r\n", response.status);
-    for (name, value) in &response.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", response.body.len()));
+    let method = request.method.clone();
+    let response = lookup(routes, &request.target);
+    log.lock().expect("log lock").push(request);
     let stream = reader.get_mut();
-    let _ = stream.write_all(head.as_bytes());
-    if method != "HEAD" {
-        let _ = stream.write_all(&response.body);
-    }
+    let _ = write_response(stream, &method, &response, true);
     stream.conn.send_close_notify();
     let _ = stream.flush();
 }
