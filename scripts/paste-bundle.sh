@@ -85,16 +85,18 @@ TAIL
     echo ")"
 }
 
-if [ "$output" = - ]; then
-    emit | tee >(wc -c >"${TMPDIR:-/tmp}/paste-bundle.$$") 
-    size=$(cat "${TMPDIR:-/tmp}/paste-bundle.$$" 2>/dev/null || echo 0)
-    rm -f "${TMPDIR:-/tmp}/paste-bundle.$$"
-else
-    emit >"$output"
-    size=$(stat -c %s "$output")
-fi
+# Through a temporary file, so the size is judged before anything is handed out.
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+emit >"$tmp"
+size=$(stat -c %s "$tmp")
 echo "paste-bundle: $binary ($bytes bytes, sha256 $sha) -> snippet of $size bytes (limit $((3 * 1024 * 1024 / 2)))" >&2
 if [ "$limit" -gt 0 ] && [ "$size" -gt "$limit" ]; then
-    echo "paste-bundle: the snippet is over 1.5 MiB; too long to paste comfortably" >&2
+    echo "paste-bundle: the snippet is over 1.5 MiB, too long to paste comfortably; nothing written (--no-limit to force)" >&2
     exit 1
+fi
+if [ "$output" = - ]; then
+    cat "$tmp"
+else
+    cp "$tmp" "$output"
 fi
