@@ -47,6 +47,18 @@ pub struct CommonArgs {
     pub quiet: bool,
 }
 
+/// A probe subcommand (`bench-host disk`, `bench-sandbox network`): `--quick`
+/// and the probe's own flags, the same in every binary that runs the probe.
+#[derive(Debug, Args)]
+pub struct OneProbe<A: Args> {
+    /// Short run (seconds instead of minutes): fewer iterations, smaller sizes
+    #[arg(long)]
+    pub quick: bool,
+    /// The probe's flags.
+    #[command(flatten)]
+    pub args: A,
+}
+
 /// How much goes to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {

@@ -29,6 +29,16 @@ pub struct Suite {
     pub parameters: BTreeMap<String, Value>,
 }
 
+/// A probe subcommand: validates its flags and runs it alone as `suite`.
+pub fn run_one<A: clap::Args + crate::probe::ProbeArgs>(
+    settings: &Settings,
+    suite: Suite,
+    one: &crate::cli::OneProbe<A>,
+) -> Result<Status, Failure> {
+    let probe = one.args.build(one.quick, settings)?;
+    run(settings, suite, vec![probe])
+}
+
 /// A tier's `run` subcommand: every probe of `all` (name, flags) except
 /// those named in `skip`, validated before the first one runs; the skipped
 /// names go to `parameters.skipped`. Skipping everything is a usage error.

@@ -1,7 +1,7 @@
 //! bench-host's command line: the common flags, one subcommand per probe
 //! (each with that probe's own flags) and `run` for all of them.
 
-use bench_core::cli::CommonArgs;
+use bench_core::cli::{CommonArgs, OneProbe};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::probes::{CpuArgs, DiskArgs, DiskTarget, HugepagesArgs, KvmArgs, MemoryArgs};
@@ -28,25 +28,15 @@ pub enum Command {
     /// Run every probe (cpu, memory, disk, hugepages, kvm) into 04_host_performance.json
     Run(RunArgs),
     /// CPU: sysbench's prime loop, events/s at 1 thread and all cores
-    Cpu(One<CpuArgs>),
+    Cpu(OneProbe<CpuArgs>),
     /// Memory: STREAM copy/scale/add/triad bandwidth and random-access latency
-    Memory(One<MemoryArgs>),
+    Memory(OneProbe<MemoryArgs>),
     /// Disk: IOPS, bandwidth and latency (io_uring, O_DIRECT) and fsync latency on a scratch file
-    Disk(One<DiskArgs>),
+    Disk(OneProbe<DiskArgs>),
     /// Hugepages: the 2 MiB pool, THP mode, fault-in bandwidth of 4k vs 2M vs THP pages
-    Hugepages(One<HugepagesArgs>),
+    Hugepages(OneProbe<HugepagesArgs>),
     /// KVM: /dev/kvm, API version, capabilities, VM/vCPU create latency, VM-exit round trip
-    Kvm(One<KvmArgs>),
-}
-
-/// A single probe with its own flags.
-#[derive(Debug, Args)]
-pub struct One<A: Args> {
-    /// Short run (seconds instead of minutes): fewer iterations, smaller sizes
-    #[arg(long)]
-    pub quick: bool,
-    #[command(flatten)]
-    pub args: A,
+    Kvm(OneProbe<KvmArgs>),
 }
 
 /// `run`: every probe with its defaults; tune one with its own subcommand.

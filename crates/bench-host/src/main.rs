@@ -14,10 +14,9 @@ use bench_core::probe::ProbeArgs;
 use bench_core::schema::{Tier, Tool};
 use bench_core::settings::Settings;
 use bench_core::suite::Suite;
-use clap::Args;
 use serde_json::{Value, json};
 
-use cli::{Cli, Command, One, RunArgs};
+use cli::{Cli, Command, RunArgs};
 use probes::{CpuArgs, DiskArgs, HugepagesArgs, KvmArgs, MemoryArgs};
 
 /// Template storage root on a node when `E2B_STORAGE_DIR` is not set (contract).
@@ -32,11 +31,13 @@ fn main() -> ExitCode {
         |cli, settings| match cli.command {
             Command::Info => bench_core::info::run(&settings, info_parameters(&settings)),
             Command::Run(run) => run_all(&settings, &run),
-            Command::Cpu(one) => run_one(&settings, &one),
-            Command::Memory(one) => run_one(&settings, &one),
-            Command::Disk(one) => run_one(&settings, &one),
-            Command::Hugepages(one) => run_one(&settings, &one),
-            Command::Kvm(one) => run_one(&settings, &one),
+            Command::Cpu(one) => bench_core::suite::run_one(&settings, suite(one.quick), &one),
+            Command::Memory(one) => bench_core::suite::run_one(&settings, suite(one.quick), &one),
+            Command::Disk(one) => bench_core::suite::run_one(&settings, suite(one.quick), &one),
+            Command::Hugepages(one) => {
+                bench_core::suite::run_one(&settings, suite(one.quick), &one)
+            }
+            Command::Kvm(one) => bench_core::suite::run_one(&settings, suite(one.quick), &one),
         },
     )
 }
@@ -48,11 +49,6 @@ fn suite(quick: bool) -> Suite {
         name: "host_performance".into(),
         parameters: BTreeMap::from([("quick".into(), json!(quick))]),
     }
-}
-
-fn run_one<A: Args + ProbeArgs>(settings: &Settings, one: &One<A>) -> Result<Status, Failure> {
-    let probe = one.args.build(one.quick, settings)?;
-    bench_core::suite::run(settings, suite(one.quick), vec![probe])
 }
 
 fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {

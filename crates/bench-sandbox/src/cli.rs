@@ -2,7 +2,7 @@
 //! (each with that probe's own flags, the same as bench-host's where the
 //! probe is the same) and `run` for all of them.
 
-use bench_core::cli::CommonArgs;
+use bench_core::cli::{CommonArgs, OneProbe};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::probes::{CpuArgs, DiskArgs, DiskTarget, MemoryArgs, NetworkArgs, PkgArgs, PythonArgs};
@@ -33,27 +33,17 @@ pub enum Command {
     /// Run every probe (cpu, memory, disk, network, python, pkg) into 03_sandbox_performance.json
     Run(Box<RunArgs>),
     /// CPU: sysbench's prime loop, events/s at 1 thread and all cores (the same code as bench-host)
-    Cpu(One<CpuArgs>),
+    Cpu(OneProbe<CpuArgs>),
     /// Memory: STREAM copy/scale/add/triad bandwidth and random-access latency (the same code as bench-host)
-    Memory(One<MemoryArgs>),
+    Memory(OneProbe<MemoryArgs>),
     /// Disk of the rootfs: IOPS, bandwidth and latency (io_uring, O_DIRECT) and fsync latency
-    Disk(One<DiskArgs>),
+    Disk(OneProbe<DiskArgs>),
     /// Network: DNS, TCP connect and HTTP(S) download to --target URLs, or to the pip/npm registries
-    Network(One<NetworkArgs>),
+    Network(OneProbe<NetworkArgs>),
     /// Python: interpreter start, a fixed pure-Python workload, standard-module import time
-    Python(One<PythonArgs>),
+    Python(OneProbe<PythonArgs>),
     /// Package managers: pip, npm and uv install time into fresh, cache-less environments
-    Pkg(One<PkgArgs>),
-}
-
-/// A single probe with its own flags.
-#[derive(Debug, Args)]
-pub struct One<A: Args> {
-    /// Short run (seconds instead of minutes): fewer iterations, smaller sizes
-    #[arg(long)]
-    pub quick: bool,
-    #[command(flatten)]
-    pub args: A,
+    Pkg(OneProbe<PkgArgs>),
 }
 
 /// `run`: every probe; cpu, memory and disk with their defaults (tune them

@@ -15,10 +15,9 @@ use bench_core::schema::{Tier, Tool};
 use bench_core::settings::Settings;
 use bench_core::sink::OutputTarget;
 use bench_core::suite::Suite;
-use clap::Args;
 use serde_json::json;
 
-use cli::{Cli, Command, One, RunArgs};
+use cli::{Cli, Command, RunArgs};
 use probes::{CpuArgs, DiskArgs, MemoryArgs};
 
 fn main() -> ExitCode {
@@ -34,12 +33,18 @@ fn main() -> ExitCode {
             match cli.command {
                 Command::Info => bench_core::info::run(&settings, BTreeMap::new()),
                 Command::Run(run) => run_all(&settings, &run),
-                Command::Cpu(one) => run_one(&settings, &one),
-                Command::Memory(one) => run_one(&settings, &one),
-                Command::Disk(one) => run_one(&settings, &one),
-                Command::Network(one) => run_one(&settings, &one),
-                Command::Python(one) => run_one(&settings, &one),
-                Command::Pkg(one) => run_one(&settings, &one),
+                Command::Cpu(one) => bench_core::suite::run_one(&settings, suite(one.quick), &one),
+                Command::Memory(one) => {
+                    bench_core::suite::run_one(&settings, suite(one.quick), &one)
+                }
+                Command::Disk(one) => bench_core::suite::run_one(&settings, suite(one.quick), &one),
+                Command::Network(one) => {
+                    bench_core::suite::run_one(&settings, suite(one.quick), &one)
+                }
+                Command::Python(one) => {
+                    bench_core::suite::run_one(&settings, suite(one.quick), &one)
+                }
+                Command::Pkg(one) => bench_core::suite::run_one(&settings, suite(one.quick), &one),
             }
         },
     )
@@ -52,11 +57,6 @@ fn suite(quick: bool) -> Suite {
         name: "sandbox_performance".into(),
         parameters: BTreeMap::from([("quick".into(), json!(quick))]),
     }
-}
-
-fn run_one<A: Args + ProbeArgs>(settings: &Settings, one: &One<A>) -> Result<Status, Failure> {
-    let probe = one.args.build(one.quick, settings)?;
-    bench_core::suite::run(settings, suite(one.quick), vec![probe])
 }
 
 fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
