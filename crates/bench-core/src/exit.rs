@@ -1,8 +1,9 @@
 //! Exit codes of the contract and the one place errors are printed.
 //!
 //! 0 everything ran; 2 usage or configuration error; 3 finished but some
-//! probes failed or were unavailable; 130 interrupted. 1 is left for an
-//! unexpected failure while running (a destination that broke mid-run).
+//! probes failed or were unavailable; 130 interrupted. 1 is an unexpected
+//! failure while running (a destination that broke mid-run), or a check
+//! that failed (`bench-report compare` found a regression).
 
 use std::process::ExitCode;
 
@@ -29,6 +30,10 @@ pub enum Status {
     Partial,
     /// Stopped by a signal after writing what finished.
     Interrupted,
+    /// A check ran to the end and failed: `bench-report compare` found a
+    /// regression, `bench-report validate` an invalid file (exit 1, as a
+    /// failing test in CI).
+    CheckFailed,
 }
 
 impl Status {
@@ -38,6 +43,7 @@ impl Status {
             Status::Complete => SUCCESS,
             Status::Partial => PARTIAL,
             Status::Interrupted => INTERRUPTED,
+            Status::CheckFailed => FAILURE,
         }
     }
 }

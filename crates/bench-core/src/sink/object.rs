@@ -98,6 +98,12 @@ const AZURE_CREDENTIAL_VARS: &[&str] = &[
 /// The variables a store is configured from.
 type EnvVars = [(String, String)];
 
+fn owned<'a>(env: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(String, String)> {
+    env.into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
 fn env_get<'a>(env: &'a EnvVars, name: &str) -> Option<&'a str> {
     env.iter()
         .rev()
@@ -572,11 +578,18 @@ impl ObjectSink {
         url: &str,
         env: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, SinkError> {
-        let env: Vec<(String, String)> = env
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        Self::open_configured(url, &[], &env)
+        Self::open_configured(url, &[], &owned(env), true)
+    }
+
+    /// Like [`open_with_env`](Self::open_with_env) for a reader (bench-report):
+    /// no probe object is written, so read-only credentials are enough. The
+    /// first [`list`](Self::list) or [`read`](Self::read) shows whether the
+    /// store is reachable.
+    pub fn open_for_reading_with_env<'a>(
+        url: &str,
+        env: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, SinkError> {
+        Self::open_configured(url, &[], &owned(env), false)
     }
 
     /// Like [`open`](Self::open), with provider configuration keys applied
@@ -596,13 +609,14 @@ impl ObjectSink {
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
         let env: Vec<(String, String)> = std::env::vars().collect();
-        Self::open_configured(url, &options, &env)
+        Self::open_configured(url, &options, &env, true)
     }
 
     fn open_configured(
         url: &str,
         options: &[(String, String)],
         env: &EnvVars,
+        probe: bool,
     ) -> Result<Self, SinkError> {
         let parsed = parse(url)?;
         let store = build_store(&parsed, options, env)?;
@@ -618,7 +632,9 @@ impl ObjectSink {
             worker,
             lock: Mutex::new(()),
         };
-        sink.probe()?;
+        if probe {
+            sink.probe()?;
+        }
         Ok(sink)
     }
 

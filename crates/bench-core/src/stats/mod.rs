@@ -14,6 +14,7 @@
 //! | `ci95` | Student t interval of the mean | [`summary`], [`student_t`] |
 //! | `outliers` | count outside Tukey's 1.5 × IQR fences | [`outliers`] |
 //! | `median_ci95` | percentile bootstrap, 2000 replicates, fixed seed | [`bootstrap`] |
+//! | batch means of long series | equal batches of consecutive observations, at most 100 | [`batch`] |
 //! | A/B verdict | permutation test p < 0.01 and a mean shift over 5% | [`compare`](mod@compare) |
 //!
 //! Non-finite observations (NaN, ±∞) are ignored everywhere; nothing here
@@ -33,6 +34,7 @@
 //! assert_eq!(c.verdict, Verdict::Faster);
 //! ```
 
+pub mod batch;
 pub mod bootstrap;
 pub mod compare;
 pub mod outliers;
@@ -41,13 +43,15 @@ pub mod rng;
 pub mod student_t;
 pub mod summary;
 
+pub use batch::{MAX_BATCHES, batch_means, batch_size};
 pub use bootstrap::{
     BOOTSTRAP_RESAMPLES, CONFIDENCE, DEFAULT_SEED, bootstrap_median_ci, bootstrap_median_ci_sorted,
     percentile_interval,
 };
 pub use compare::{
     CompareOptions, Comparison, DEFAULT_NOISE_THRESHOLD, DEFAULT_RESAMPLES, DEFAULT_SIGNIFICANCE,
-    Direction, PermutationTest, Verdict, compare, permutation_test,
+    Direction, NORMAL_LIMIT_MAX_SHARE, NORMAL_LIMIT_MAX_SKEWNESS, NORMAL_LIMIT_WORK_BUDGET,
+    PValueMethod, PermutationTest, Verdict, compare, permutation_test,
 };
 pub use outliers::{TUKEY_K, count_tukey_outliers, tukey_fences};
 pub use quantile::{median, quantile, quantile_sorted, sorted_finite};
