@@ -26,14 +26,16 @@ cargo --version >&2
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
-step "system packages (curl: the network probe's https path; musl-tools: static builds)"
+step "system packages (curl: the network probe's https path; musl-tools: static builds; chromium: the report's browser test)"
 need=()
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v musl-gcc >/dev/null 2>&1 || need+=(musl-tools)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        apt-get install -y -qq "${need[@]}" >&2 ||
-            { apt-get update -qq && apt-get install -y -qq "${need[@]}" >&2; }
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
+            { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >&2; }
     else
         echo "test: install the Debian packages ${need[*]} and re-run" >&2
         exit 1

@@ -1,69 +1,24 @@
-//! `bench-report list`: one row per result file found under the input
-//! directory, sorted by cloud, suite and start time.
+//! `bench-report list`: one row per result file found under the input,
+//! sorted by cloud, suite and start time.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use bench_core::exit::{Failure, Status};
-use bench_core::schema::ResultDocument;
 
-/// One result file and what it holds.
-#[derive(Debug)]
-pub struct Entry {
-    /// Directory name under the input root.
-    pub cloud: String,
-    /// The file.
-    pub path: PathBuf,
-    /// Its document.
-    pub doc: ResultDocument,
-}
+use crate::load::{self, Loaded};
+use crate::source::Source;
 
-/// Lists the results under `input` on stdout.
-pub fn run(input: &Path, cloud: Option<&str>, history: bool) -> Result<Status, Failure> {
-    let entries = scan(input, cloud, history)?;
-    let mut out = std::io::stdout().lock();
-    write_table(&mut out, &entries).map_err(|e| Failure::runtime(format!("stdout: {e}")))?;
-    Ok(Status::Complete)
-}
-
-/// Finds and parses every result file; an unreadable one is a warning.
-pub fn scan(input: &Path, cloud: Option<&str>, history: bool) -> Result<Vec<Entry>, Failure> {
-    let clouds = std::fs::read_dir(input).map_err(|e| {
-        Failure::usage(format!(
-            "--input {}: {e}; run a tier binary first or point --input at a results directory",
-            input.display()
-        ))
-    })?;
-    let mut entries = Vec::new();
-    for dir in clouds.flatten() {
-        let name = dir.file_name().to_string_lossy().into_owned();
-        if !dir.path().is_dir() || name == "reports" || cloud.is_some_and(|c| c != name) {
-            continue;
-        }
-        let mut files = json_files(&dir.path());
-        if history {
-            for run in read_dirs(&dir.path().join("history")) {
-                files.extend(json_files(&run));
-            }
-        }
-        for path in files {
-            match std::fs::read_to_string(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|text| ResultDocument::from_json(&text).map_err(|e| e.to_string()))
-            {
-                Ok(doc) => entries.push(Entry {
-                    cloud: name.clone(),
-                    path,
-                    doc,
-                }),
-                Err(e) => tracing::warn!("skipping {}: {e}", path.display()),
-            }
-        }
+/// Lists the results under `source` on stdout.
+pub fn run(source: &Source, cloud: Option<&str>, history: bool) -> Result<Status, Failure> {
+    let files = source.files(cloud, history)?;
+    let (mut entries, skipped) = load::load(source, &files);
+    for s in &skipped {
+        tracing::warn!("skipping {}: {}", s.location, s.reason);
     }
     entries.sort_by(|a, b| {
-        let key = |e: &Entry| {
+        let key = |e: &Loaded| {
             (
-                e.cloud.clone(),
+                e.file.cloud.clone(),
                 e.doc.suite.clone(),
                 e.doc.started_at.clone(),
                 e.doc.run_id.clone(),
@@ -71,34 +26,13 @@ pub fn scan(input: &Path, cloud: Option<&str>, history: bool) -> Result<Vec<Entr
         };
         key(a).cmp(&key(b))
     });
-    Ok(entries)
-}
-
-/// The entries of `dir` that pass `keep`, sorted; a missing directory is empty.
-fn children(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| keep(p))
-        .collect();
-    paths.sort();
-    paths
-}
-
-fn read_dirs(dir: &Path) -> Vec<PathBuf> {
-    children(dir, Path::is_dir)
-}
-
-fn json_files(dir: &Path) -> Vec<PathBuf> {
-    children(dir, |p| {
-        p.is_file() && p.extension().is_some_and(|x| x == "json")
-    })
+    let mut out = std::io::stdout().lock();
+    write_table(&mut out, &entries).map_err(|e| Failure::runtime(format!("stdout: {e}")))?;
+    Ok(Status::Complete)
 }
 
 /// Writes an aligned table (or a note when there is nothing).
-pub fn write_table(out: &mut impl Write, entries: &[Entry]) -> std::io::Result<()> {
+pub fn write_table(out: &mut impl Write, entries: &[Loaded]) -> std::io::Result<()> {
     if entries.is_empty() {
         return writeln!(out, "no result files found");
     }
@@ -109,14 +43,14 @@ pub fn write_table(out: &mut impl Write, entries: &[Entry]) -> std::io::Result<(
         .iter()
         .map(|e| {
             [
-                e.cloud.clone(),
+                e.file.cloud.clone(),
                 e.doc.suite.clone(),
                 e.doc.run_id.clone(),
                 e.doc.started_at.clone(),
                 format!("{} {}", e.doc.tool.name, e.doc.tool.version),
                 e.doc.samples.len().to_string(),
                 e.doc.errors.len().to_string(),
-                e.path.display().to_string(),
+                e.location.clone(),
             ]
         })
         .collect();

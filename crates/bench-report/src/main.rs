@@ -1,65 +1,31 @@
-//! bench-report: reads the result files of every cloud, lists them and
-//! imports pasted sandbox results. `main` only wires flags; the work is in
-//! the modules.
+//! bench-report: reads the result files of every cloud; lists, renders,
+//! compares, validates and imports them. `main` only wires flags to the
+//! subcommand modules.
 
+mod charts;
+mod cli;
+mod compare;
+mod export;
+mod format;
 mod import;
 mod list;
+mod load;
+mod model;
+mod parallel;
+mod render;
 mod schema_check;
+mod significance;
+mod source;
+mod thresholds;
+mod validate;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bench_core::env_file::Environment;
 use bench_core::exit::{self, Failure, Status};
-use clap::{ArgAction, Parser, Subcommand};
+use clap::Parser;
 
-/// List and compare e2b-bench results across clouds.
-///
-/// Reads outputs/<cloud>/*.json as written by bench-host, bench-client and
-/// bench-sandbox (plus their history/<run_id>/ copies).
-#[derive(Debug, Parser)]
-#[command(name = "bench-report", version, about, long_about)]
-struct Cli {
-    /// Directory holding one sub-directory per cloud
-    #[arg(long, global = true, value_name = "DIR", default_value = "outputs")]
-    input: PathBuf,
-
-    /// More log output on stderr
-    #[arg(short, long, global = true, action = ArgAction::Count)]
-    verbose: u8,
-
-    /// Only errors on stderr
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    quiet: bool,
-
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// List result files: cloud, suite, run id, start time, sample and error
-    /// counts. Unreadable files are reported on stderr and skipped.
-    List {
-        /// Only this cloud
-        #[arg(long, value_name = "NAME")]
-        cloud: Option<String>,
-        /// Include earlier runs kept under history/
-        #[arg(long)]
-        history: bool,
-    },
-    /// Store a bench-sandbox result copied out of a terminal (the output of
-    /// `bench-sandbox run --paste`, BEGIN/END lines included or not) as
-    /// <input>/<cloud>/sandbox_performance_manual.json, after checking it is
-    /// complete, unchanged and schema-valid
-    Import {
-        /// Cloud the sandbox ran on (names the directory)
-        #[arg(long, value_name = "NAME")]
-        cloud: String,
-        /// The saved paste, or - to read it from stdin
-        #[arg(value_name = "FILE|-")]
-        source: String,
-    },
-}
+use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -74,8 +40,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<Status, Failure> {
+    let env = Environment::load(cli.env_file.as_deref())?;
+    let open = || source::Source::open(&cli.input, env.iter());
     match cli.command {
-        Command::List { cloud, history } => list::run(&cli.input, cloud.as_deref(), history),
-        Command::Import { cloud, source } => import::run(&cli.input, &cloud, &source),
+        Command::List { cloud, history } => list::run(&open()?, cloud.as_deref(), history),
+        Command::Render(args) => render::run(&open()?, &args),
+        Command::Compare(args) => compare::run(&cli.input, open, &args),
+        Command::Validate { paths } => validate::run(&cli.input, open, &paths, cli.quiet),
+        Command::Import { cloud, source } => {
+            if matches!(
+                bench_core::sink::OutputTarget::from_output_dir(&cli.input),
+                Ok(bench_core::sink::OutputTarget::Object(_))
+            ) {
+                return Err(Failure::usage(format!(
+                    "--input {}: import stores into a local results directory; import locally, then copy it to the store",
+                    cli.input
+                )));
+            }
+            import::run(std::path::Path::new(&cli.input), &cloud, &source)
+        }
     }
 }

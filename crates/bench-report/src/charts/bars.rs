@@ -1,0 +1,177 @@
+//! Host and sandbox metrics as grouped horizontal bars: one chart per tier
+//! and metric, one group per label set (`threads=1`, `pattern=randread …`),
+//! one bar per cloud in its colour. The bar is the headline value; the
+//! whisker spans p5–p95 of the raw observations when there are several.
+
+use bench_core::schema::Tier;
+use bench_core::stats::quantile_sorted;
+
+use super::svg::{Anchor, Svg, ticks};
+use super::{Chart, Frame, clip, color, distinguishing};
+use crate::format;
+use crate::model::{Collected, CollectedRow, direction, family_title, slug};
+
+const BAR: f64 = 14.0;
+const GROUP_HEADING: f64 = 20.0;
+const GROUP_GAP: f64 = 6.0;
+const TOP: f64 = 6.0;
+
+/// A chart and the report section it belongs to.
+#[derive(Debug)]
+pub struct SectionChart {
+    /// `host` or `sandbox`.
+    pub tier: String,
+    /// Metric family (`disk`).
+    pub family: String,
+    /// The chart.
+    pub chart: Chart,
+}
+
+/// One chart per (tier, metric) of the host and sandbox rows, in row order.
+pub fn metric_bars(collected: &Collected<'_>) -> Vec<SectionChart> {
+    let mut order: Vec<(Tier, &str)> = Vec::new();
+    for row in &collected.rows {
+        let wanted = matches!(row.key.tier, Tier::Host | Tier::Sandbox)
+            && direction(&row.key.metric, &row.unit).is_some()
+            && row.cells.iter().any(Option::is_some);
+        if wanted && !order.contains(&(row.key.tier, row.key.metric.as_str())) {
+            order.push((row.key.tier, &row.key.metric));
+        }
+    }
+    order
+        .into_iter()
+        .map(|(tier, metric)| {
+            let rows: Vec<&CollectedRow<'_>> = collected
+                .rows
+                .iter()
+                .filter(|r| r.key.tier == tier && r.key.metric == metric)
+                .collect();
+            SectionChart {
+                tier: tier.as_str().to_owned(),
+                family: metric.split('.').next().unwrap_or_default().to_owned(),
+                chart: chart(collected, tier, metric, &rows),
+            }
+        })
+        .collect()
+}
+
+struct Bar {
+    cloud: usize,
+    value: f64,
+    whisker: Option<(f64, f64)>,
+    n: usize,
+}
+
+fn chart(collected: &Collected<'_>, tier: Tier, metric: &str, rows: &[&CollectedRow<'_>]) -> Chart {
+    let unit = rows.first().map_or("", |r| r.unit.as_str()).to_owned();
+    let headings = distinguishing(&rows.iter().map(|r| &r.key.labels).collect::<Vec<_>>());
+    let groups: Vec<(String, Vec<Bar>)> = rows
+        .iter()
+        .zip(headings)
+        .map(|(row, heading)| {
+            let bars = row
+                .cells
+                .iter()
+                .enumerate()
+                .filter_map(|(c, s)| {
+                    let s = s.as_ref()?;
+                    let whisker = (s.sorted.len() > 1).then(|| {
+                        (
+                            quantile_sorted(&s.sorted, 0.05),
+                            quantile_sorted(&s.sorted, 0.95),
+                        )
+                    });
+                    Some(Bar {
+                        cloud: c,
+                        value: s.sample.value,
+                        whisker,
+                        n: s.sample.raw.len(),
+                    })
+                })
+                .collect();
+            (heading, bars)
+        })
+        .collect();
+    let max = groups
+        .iter()
+        .flat_map(|(_, bars)| bars)
+        .map(|b| b.whisker.map_or(b.value, |(_, hi)| hi.max(b.value)))
+        .fold(0.0, f64::max);
+    let tick_values = ticks(max);
+    let cloud_labels: Vec<String> = collected.clouds.iter().map(|c| clip(c, 30)).collect();
+    let frame = Frame::new(
+        cloud_labels.iter().map(String::as_str),
+        *tick_values.last().unwrap_or(&1.0),
+    );
+    let height: f64 = groups
+        .iter()
+        .map(|(_, bars)| GROUP_HEADING + BAR * bars.len() as f64 + GROUP_GAP)
+        .sum();
+    let bottom = TOP + height;
+    let title = format!(
+        "{} · {metric}",
+        match tier {
+            Tier::Host => "Host",
+            Tier::Client => "Client",
+            Tier::Sandbox => "Sandbox",
+        }
+    );
+    let mut svg = Svg::new(frame.width, bottom + 28.0, &title);
+    frame.axis(&mut svg, &tick_values, &unit, TOP, bottom);
+    let mut y = TOP;
+    for (label, bars) in &groups {
+        let heading = label.as_str();
+        svg.text(4.0, y + 14.0, &clip(heading, 100), Anchor::Start, "heading");
+        y += GROUP_HEADING;
+        for bar in bars {
+            let cloud = &collected.clouds[bar.cloud];
+            let shown = format::value(bar.value, &unit);
+            let mut tip = format!("{cloud} · {heading}: {shown}");
+            if let Some((lo, hi)) = bar.whisker {
+                tip.push_str(&format!(
+                    " (p5–p95 {} – {}, n={})",
+                    format::value(lo, &unit),
+                    format::value(hi, &unit),
+                    bar.n
+                ));
+            }
+            svg.text(
+                frame.left - 8.0,
+                y + BAR - 3.0,
+                &cloud_labels[bar.cloud],
+                Anchor::End,
+                "label",
+            );
+            svg.rect(
+                frame.left,
+                y + 1.5,
+                frame.x(bar.value) - frame.left,
+                BAR - 3.0,
+                &color(bar.cloud),
+                Some(&tip),
+            );
+            let mut end = frame.x(bar.value);
+            if let Some((lo, hi)) = bar.whisker {
+                let mid = y + BAR / 2.0;
+                svg.line(frame.x(lo), mid, frame.x(hi), mid, "#222", 1.0);
+                for w in [lo, hi] {
+                    svg.line(frame.x(w), mid - 3.0, frame.x(w), mid + 3.0, "#222", 1.0);
+                }
+                end = end.max(frame.x(hi));
+            }
+            svg.text(end + 5.0, y + BAR - 3.0, &shown, Anchor::Start, "value");
+            y += BAR;
+        }
+        y += GROUP_GAP;
+    }
+    let family = metric.split('.').next().unwrap_or_default();
+    Chart {
+        id: format!("chart-{}-{}", tier.as_str(), slug(metric)),
+        title,
+        caption: format!(
+            "{}: bars are the headline values; whiskers span p5–p95 of the raw observations.",
+            family_title(family)
+        ),
+        svg: svg.finish(),
+    }
+}
