@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bench_core::exit::{Failure, Status};
 use bench_core::stats::{CompareOptions, Verdict};
@@ -19,7 +19,7 @@ use crate::format;
 use crate::load::{self, Loaded, MANUAL_SANDBOX_FILE};
 use crate::model::{direction, labels_text};
 use crate::significance;
-use crate::source::{FileRef, REPORTS_DIR, Source};
+use crate::source::{FileRef, REPORTS_DIR, Source, json_files_under};
 use crate::thresholds::Rule;
 
 /// One side of the comparison.
@@ -150,10 +150,10 @@ fn side(
         }
         docs
     } else {
-        if opened.is_none() {
-            *opened = Some(open()?);
-        }
-        let source = opened.as_ref().expect("opened above");
+        let source = match opened {
+            Some(source) => source,
+            None => opened.insert(open()?),
+        };
         let files = source.files(None, true)?;
         let (docs, _) = load::load(source, &files);
         let docs: Vec<Loaded> = docs.into_iter().filter(|d| d.doc.run_id == value).collect();
@@ -183,11 +183,8 @@ fn side(
 /// Every result document under `dir` (recursively, but not in `history/`
 /// or `reports/`); unusable files are warnings.
 fn load_dir(dir: &Path) -> Vec<Loaded> {
-    let mut paths = Vec::new();
-    walk(dir, &mut paths);
-    paths.sort();
     let mut docs = Vec::new();
-    for path in paths {
+    for path in json_files_under(dir, &[bench_core::sink::HISTORY_DIR, REPORTS_DIR]) {
         let location = path.display().to_string();
         match std::fs::read(&path)
             .map_err(|e| format!("cannot read: {e}"))
@@ -210,20 +207,6 @@ fn load_dir(dir: &Path) -> Vec<Loaded> {
         }
     }
     docs
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if path.is_dir() {
-            if name != bench_core::sink::HISTORY_DIR && name != REPORTS_DIR {
-                walk(&path, out);
-            }
-        } else if path.extension().is_some_and(|x| x == "json") {
-            out.push(path);
-        }
-    }
 }
 
 type Key = (Option<String>, String, String, BTreeMap<String, String>);

@@ -95,26 +95,26 @@ fn fixed(v: f64, decimals: usize) -> String {
 
 /// Powers of 1024 with IEC prefixes.
 fn binary(v: f64, suffix: &str) -> String {
-    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let mut scaled = v;
-    let mut i = 0;
-    while scaled.abs() >= 1000.0 && i + 1 < UNITS.len() {
-        scaled /= 1024.0;
-        i += 1;
-    }
-    format!("{} {}{suffix}", sig3(scaled), UNITS[i])
+    let (scaled, unit) = scale(v, 1024.0, &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]);
+    format!("{} {unit}{suffix}", sig3(scaled))
 }
 
 /// Powers of 1000 with k, M, G, T.
 fn si(v: f64, unit: &str) -> String {
-    const PREFIXES: [&str; 5] = ["", "k", "M", "G", "T"];
+    let (scaled, prefix) = scale(v, 1000.0, &["", "k", "M", "G", "T"]);
+    format!("{}{prefix}{unit}", sig3(scaled))
+}
+
+/// `v` divided by `step` until it is below 1000 (or the names run out),
+/// with the name of the power reached.
+fn scale<'a>(v: f64, step: f64, names: &[&'a str]) -> (f64, &'a str) {
     let mut scaled = v;
     let mut i = 0;
-    while scaled.abs() >= 1000.0 && i + 1 < PREFIXES.len() {
-        scaled /= 1000.0;
+    while scaled.abs() >= 1000.0 && i + 1 < names.len() {
+        scaled /= step;
         i += 1;
     }
-    format!("{}{}{unit}", sig3(scaled), PREFIXES[i])
+    (scaled, names[i])
 }
 
 /// A duration in the largest unit (ns, µs, ms, s) that keeps it ≥ 1.

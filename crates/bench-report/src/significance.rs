@@ -16,7 +16,7 @@ pub struct Tested {
 
 /// Compares `b` against baseline `a` (raw observations, in order); `None`
 /// when there are too few (batches of) observations for p to get below the
-/// significance threshold at all.
+/// significance threshold at all ([`stats::can_reach_significance`]).
 pub fn test(a: &[f64], b: &[f64], opts: &CompareOptions) -> Option<Tested> {
     let size = stats::batch_size(a.len(), b.len(), MAX_BATCHES);
     let (a, b) = (stats::batch_means(a, size), stats::batch_means(b, size));
@@ -25,46 +25,16 @@ pub fn test(a: &[f64], b: &[f64], opts: &CompareOptions) -> Option<Tested> {
         ratio_ci: false,
         ..*opts
     };
-    can_reach(a.len(), b.len(), opts.significance).then(|| Tested {
+    stats::can_reach_significance(a.len(), b.len(), opts.significance).then(|| Tested {
         comparison: stats::compare(&a, &b, &opts),
         batch_size: size,
     })
-}
-
-/// True when an exact permutation test of `n_a` against `n_b` observations
-/// can reach p < `significance`: its smallest two-sided p is
-/// 2 / C(n_a + n_b, n_a).
-pub fn can_reach(n_a: usize, n_b: usize, significance: f64) -> bool {
-    if n_a == 0 || n_b == 0 || significance <= 0.0 {
-        return false;
-    }
-    let needed = 2.0 / significance;
-    let (n, k) = (n_a + n_b, n_a.min(n_b));
-    let mut c = 1.0f64;
-    for i in 0..k {
-        c = c * (n - i) as f64 / (i + 1) as f64;
-        if c > needed {
-            return true;
-        }
-    }
-    c > needed
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use bench_core::stats::{Direction, Verdict};
-
-    #[test]
-    fn reachability_of_the_significance_threshold() {
-        // C(10, 5) = 252 > 200: p can be 2/252 < 0.01.
-        assert!(can_reach(5, 5, 0.01));
-        // C(8, 4) = 70: the smallest p is 0.029.
-        assert!(!can_reach(4, 4, 0.01));
-        assert!(!can_reach(1, 100, 0.01));
-        assert!(can_reach(1, 300, 0.01));
-        assert!(!can_reach(0, 10, 0.01));
-    }
 
     #[test]
     fn long_series_are_batched_and_a_shift_is_found() {

@@ -175,6 +175,27 @@ fn local_json_files(root: &Path) -> std::io::Result<Vec<String>> {
     Ok(found)
 }
 
+/// Every `*.json` file under `dir`, recursively, sorted; directories named
+/// in `skip` are not entered.
+pub fn json_files_under(dir: &Path, skip: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(d) = pending.pop() {
+        for entry in children(&d) {
+            let path = entry.path();
+            if path.is_dir() {
+                if !skip.iter().any(|s| entry.file_name() == *s) {
+                    pending.push(path);
+                }
+            } else if path.extension().is_some_and(|x| x == "json") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn children(dir: &Path) -> Vec<std::fs::DirEntry> {
     std::fs::read_dir(dir)
         .into_iter()

@@ -11,7 +11,7 @@ use bench_core::schema::SCHEMA_VERSION;
 use serde_json::Value;
 
 use crate::schema_check;
-use crate::source::Source;
+use crate::source::{Source, json_files_under};
 
 /// Runs `validate` on `paths`, or on every file under `--input`.
 pub fn run(
@@ -29,11 +29,8 @@ pub fn run(
     } else {
         for p in paths {
             if p.is_dir() {
-                let mut found = Vec::new();
-                walk(p, &mut found);
-                found.sort();
                 files.extend(
-                    found
+                    json_files_under(p, &[])
                         .into_iter()
                         .map(|f| (f.display().to_string(), read(&f))),
                 );
@@ -114,15 +111,4 @@ pub fn problems(bytes: &[u8]) -> Vec<String> {
         _ => {}
     }
     schema_check::violations(&value)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else if path.extension().is_some_and(|x| x == "json") {
-            out.push(path);
-        }
-    }
 }

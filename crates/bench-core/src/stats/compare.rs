@@ -396,6 +396,26 @@ fn binomial_at_most(n: usize, k: usize, limit: u64) -> Option<u64> {
     u64::try_from(c).ok().filter(|&c| c <= limit)
 }
 
+/// True when a permutation test of `n_a` against `n_b` observations can
+/// give p below `significance` at all. Its smallest two-sided p is
+/// 2 / C(n_a + n_b, n_a) (the observed split and its mirror), so with 4 + 4
+/// observations (70 splits) p never gets below 0.028, and a caller can skip
+/// the test and say "too few observations" instead.
+///
+/// ```
+/// use bench_core::stats::can_reach_significance;
+/// assert!(can_reach_significance(5, 5, 0.01)); // C(10, 5) = 252 > 200
+/// assert!(!can_reach_significance(4, 4, 0.01)); // C(8, 4) = 70
+/// ```
+pub fn can_reach_significance(n_a: usize, n_b: usize, significance: f64) -> bool {
+    if n_a == 0 || n_b == 0 || significance.is_nan() || significance <= 0.0 {
+        return false;
+    }
+    // p_min < significance ⇔ C > 2 / significance ⇔ C > ⌊2 / significance⌋.
+    let limit = (2.0 / significance).floor().min(u64::MAX as f64) as u64;
+    binomial_at_most(n_a + n_b, n_a, limit).is_none()
+}
+
 /// Advances `idx` (ascending indices below n) to the next combination in
 /// lexicographic order; false after the last one.
 fn next_combination(idx: &mut [usize], n: usize) -> bool {
@@ -951,6 +971,21 @@ mod tests {
     /// `n` draws from Normal(mean, sd) with a seeded generator.
     fn normal_sample(rng: &mut Rng, n: usize, mean: f64, sd: f64) -> Vec<f64> {
         (0..n).map(|_| mean + sd * rng.normal()).collect()
+    }
+
+    #[test]
+    fn reachability_of_the_significance_threshold() {
+        // C(10, 5) = 252 > 200: p can be 2/252 < 0.01.
+        assert!(can_reach_significance(5, 5, 0.01));
+        // C(8, 4) = 70: the smallest p is 0.029.
+        assert!(!can_reach_significance(4, 4, 0.01));
+        assert!(!can_reach_significance(1, 100, 0.01));
+        assert!(can_reach_significance(1, 300, 0.01));
+        assert!(!can_reach_significance(0, 10, 0.01));
+        // Exactly 200 splits: p = 0.01 is not below 0.01.
+        assert!(!can_reach_significance(1, 199, 0.01));
+        assert!(!can_reach_significance(5, 5, 0.0));
+        assert!(!can_reach_significance(5, 5, f64::NAN));
     }
 
     #[test]

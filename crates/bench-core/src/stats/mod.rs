@@ -51,7 +51,7 @@ pub use bootstrap::{
 pub use compare::{
     CompareOptions, Comparison, DEFAULT_NOISE_THRESHOLD, DEFAULT_RESAMPLES, DEFAULT_SIGNIFICANCE,
     Direction, NORMAL_LIMIT_MAX_SHARE, NORMAL_LIMIT_MAX_SKEWNESS, NORMAL_LIMIT_WORK_BUDGET,
-    PValueMethod, PermutationTest, Verdict, compare, permutation_test,
+    PValueMethod, PermutationTest, Verdict, can_reach_significance, compare, permutation_test,
 };
 pub use outliers::{TUKEY_K, count_tukey_outliers, tukey_fences};
 pub use quantile::{median, quantile, quantile_sorted, sorted_finite};
