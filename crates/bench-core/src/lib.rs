@@ -35,5 +35,7 @@ pub mod stats;
 pub mod suite;
 mod sys;
 pub mod time;
+#[cfg(feature = "object-store")]
+pub mod tls;
 pub mod units;
 pub mod workloads;

@@ -1,7 +1,10 @@
 //! Writes a synthetic results directory for `bench-report render`: the
 //! fixtures of the tests (`tests/support/fixtures.rs`) at any scale. Used by
 //! `scripts/bench-report.sh` (the render benchmark) and
-//! `scripts/report-screenshot.sh` (the screenshot in docs/).
+//! `scripts/report-screenshot.sh` (the screenshot in docs/). The first
+//! three clouds (aws, gcp, azure) also get a concurrency sweep and
+//! pause/resume, each with another knee; the others do not, so the render
+//! benchmark's cost stays in the long series.
 //!
 //! ```sh
 //! cargo run --release -p bench-report --example gen_report_inputs -- OUT_DIR [CLOUDS] [RAW_PER_CLOUD]
@@ -13,7 +16,7 @@ mod fixtures;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use fixtures::CloudSpec;
+use fixtures::{ClientSpec, CloudSpec, KneeParameter};
 
 /// Raw observations outside the disk and start series (kvm exits, fsync, ...).
 const OTHER_RAW: usize = 2_500;
@@ -51,6 +54,20 @@ fn main() -> ExitCode {
             ..CloudSpec::small(&name, speed, i as u64 + 1)
         };
         fixtures::write_cloud(&out, &spec);
+        // aws saturates at 4 (bench-client wrote the knee), gcp at 2 (the
+        // report computes it), azure keeps growing.
+        let sweep = match i {
+            0 => Some(ClientSpec::saturating_at(4)),
+            1 => Some(ClientSpec {
+                knee: KneeParameter::Omitted,
+                ..ClientSpec::saturating_at(2)
+            }),
+            2 => Some(ClientSpec::saturating_at(32)),
+            _ => None,
+        };
+        if let Some(client) = sweep {
+            fixtures::write_sweep(&out, &spec, &client);
+        }
     }
     eprintln!(
         "wrote {clouds} clouds to {} ({disk_raw} raw per disk latency series, {start_raw} per start series; ~{} raw per cloud)",

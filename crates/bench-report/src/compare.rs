@@ -275,7 +275,9 @@ fn compare_sides(a: &Side, b: &Side, rule: &Rule) -> Vec<Line> {
             line.verdict = "informational";
             return line;
         };
-        if x.raw.len() < 2 || y.raw.len() < 2 {
+        // No raw observations: no test. A single one: the test says it is
+        // insufficient.
+        if x.raw.is_empty() || y.raw.is_empty() {
             line.verdict = "no_raw";
             return line;
         }

@@ -65,6 +65,34 @@ pub fn percent(fraction: f64) -> String {
     format!("{s}%")
 }
 
+/// A share of 0..1 (a success rate) as a percentage with at most one
+/// decimal (`100%`, `96.7%`). A share below 1 never shows as `100%` (one
+/// failure in 10 000 attempts is `99.9%`), nor one above 0 as `0%`.
+pub fn share(fraction: f64) -> String {
+    if !fraction.is_finite() {
+        return "n/a".to_owned();
+    }
+    let mut tenths = (fraction * 1000.0).round();
+    if fraction < 1.0 && tenths >= 1000.0 {
+        tenths = 999.0;
+    } else if fraction > 0.0 && tenths <= 0.0 {
+        tenths = 1.0;
+    }
+    let s = format!("{:.1}", tenths / 10.0);
+    format!("{}%", s.strip_suffix(".0").unwrap_or(&s))
+}
+
+/// Three significant digits without trailing zeros (`4`, `0.5`, `2.25`):
+/// concurrency levels and axis ticks.
+pub fn number(v: f64) -> String {
+    let s = sig3(v);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
 /// A p-value as `0.003`, `<0.001`.
 pub fn p_value(p: f64) -> String {
     if !p.is_finite() {
@@ -188,5 +216,21 @@ mod tests {
         assert_eq!(percent(0.025), "2.5%");
         assert_eq!(percent(0.1), "10%");
         assert_eq!(p_value(0.0123), "0.012");
+    }
+
+    #[test]
+    fn shares_and_plain_numbers() {
+        assert_eq!(share(1.0), "100%");
+        assert_eq!(share(29.0 / 30.0), "96.7%");
+        assert_eq!(share(0.00001), "0.1%");
+        assert_eq!(share(0.5), "50%");
+        assert_eq!(share(0.9999), "99.9%");
+        assert_eq!(share(0.0), "0%");
+        assert_eq!(share(f64::NAN), "n/a");
+        assert_eq!(number(4.0), "4");
+        assert_eq!(number(0.5), "0.5");
+        assert_eq!(number(2.25), "2.25");
+        assert_eq!(number(12300.0), "12300");
+        assert_eq!(number(0.30000000000000004), "0.3");
     }
 }

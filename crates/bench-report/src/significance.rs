@@ -14,10 +14,19 @@ pub struct Tested {
     pub batch_size: usize,
 }
 
+/// Fewer observations than this on either side get no verdict: one
+/// observation (a single cold start) is not a distribution, whatever p a
+/// long series on the other side could give it.
+pub const MIN_OBSERVATIONS: usize = 2;
+
 /// Compares `b` against baseline `a` (raw observations, in order); `None`
-/// when there are too few (batches of) observations for p to get below the
-/// significance threshold at all ([`stats::can_reach_significance`]).
+/// when a side has fewer than [`MIN_OBSERVATIONS`], or when there are too few
+/// (batches of) observations for p to get below the significance threshold
+/// at all ([`stats::can_reach_significance`]).
 pub fn test(a: &[f64], b: &[f64], opts: &CompareOptions) -> Option<Tested> {
+    if a.len() < MIN_OBSERVATIONS || b.len() < MIN_OBSERVATIONS {
+        return None;
+    }
     let size = stats::batch_size(a.len(), b.len(), MAX_BATCHES);
     let (a, b) = (stats::batch_means(a, size), stats::batch_means(b, size));
     // The report shows value ÷ baseline value, not the bootstrap interval.
@@ -51,5 +60,9 @@ mod tests {
         let same = test(&a, &a, &opts).unwrap();
         assert_eq!(same.comparison.verdict, Verdict::NoDifference);
         assert!(test(&a[..3], &b[..3], &opts).is_none());
+        // One observation against a long series: never a verdict, even
+        // where C(n + 1, 1) alone would allow p < 0.01.
+        assert!(test(&[1000.0], &a[..500], &opts).is_none());
+        assert!(test(&a[..500], &[1000.0], &opts).is_none());
     }
 }

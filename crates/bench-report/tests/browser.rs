@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::fixtures::{self, CloudSpec};
+use support::fixtures::{self, ClientSpec, CloudSpec};
 use support::{report, run};
 
 fn chromium() -> Option<PathBuf> {
@@ -98,6 +98,17 @@ fn chromium_loads_the_report_and_draws_its_charts() {
             ..CloudSpec::small("azure", 1.2, 3)
         },
     );
+    // A concurrency sweep on two clouds: its chart is an SVG too.
+    fixtures::write_sweep(
+        &root,
+        &CloudSpec::small("aws", 1.0, 1),
+        &ClientSpec::saturating_at(4),
+    );
+    fixtures::write_sweep(
+        &root,
+        &CloudSpec::small("gcp", 0.85, 2),
+        &ClientSpec::saturating_at(2),
+    );
     let (code, _, stderr) = run(report(&root).arg("render").arg("--output-dir").arg(&out));
     assert_eq!(code, 0, "{stderr}");
     let page = out.join("report.html");
@@ -120,6 +131,8 @@ fn chromium_loads_the_report_and_draws_its_charts() {
         "chart-start-latency",
         "chart-phases",
         "chart-host-disk-latency-us",
+        "chart-concurrency-base-burst",
+        "chart-client-pause-resume",
     ] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id}");
     }

@@ -1,7 +1,6 @@
 //! The control plane: E2B's REST API (`/sandboxes`, `/v2/sandboxes`,
 //! `/templates`), `/health`, and the emulator's admin routes (`/_sim/…`).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,21 +9,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
-use crate::config::SimConfig;
+use e2b_wire::api::{ErrorBody, NewSandbox, RefreshBody, TimeoutBody};
+
+use crate::config::{FaultScope, SimConfig};
 use crate::ids::{self, Rng};
 use crate::latency::{Fault, Model};
 use crate::process_table::ProcessTable;
 use crate::state::{Counters, Life, Registry, Sandbox, SandboxState};
 
-/// The deprecated `clientID`, a constant in E2B (`shared/pkg/consts`).
-pub const CLIENT_ID: &str = "6532622b";
+pub use e2b_wire::api::CLIENT_ID;
 /// Id of the one template the emulator serves, `base`.
 pub const BASE_TEMPLATE_ID: &str = "rki5dems9wqfm4r03t7g";
 /// Its alias.
@@ -53,6 +54,8 @@ pub struct Sim {
     pub root: PathBuf,
     ids: Mutex<Rng>,
     inflight: AtomicUsize,
+    /// `max_starting` permits: creates and resumes in their start delay.
+    starting: Option<Semaphore>,
 }
 
 impl Sim {
@@ -61,6 +64,7 @@ impl Sim {
         Self {
             model: Model::new(&config),
             ids: Mutex::new(Rng::new(config.seed ^ 0x1d5_1d5)),
+            starting: config.max_starting.map(|n| Semaphore::new(n.max(1))),
             config,
             registry,
             root,
@@ -101,7 +105,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A `{"code","message"}` error response, E2B's shape.
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = json!({ "code": status.as_u16(), "message": message.into() });
+    let body = ErrorBody {
+        code: status.as_u16(),
+        message: message.into(),
+    };
     (status, axum::Json(body)).into_response()
 }
 
@@ -192,7 +199,22 @@ async fn rate_limit(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Re
     }
 }
 
+/// Whether a request is in the fault scope: `Create` means only the creates.
+fn in_fault_scope(scope: FaultScope, req: &Request) -> bool {
+    match scope {
+        FaultScope::All => true,
+        FaultScope::Create => {
+            req.method() == Method::POST
+                && matches!(req.uri().path(), "/sandboxes" | "/v2/sandboxes")
+        }
+    }
+}
+
 async fn faults(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+    // Out-of-scope requests do not roll, so they do not shift the seeded sequence.
+    if !in_fault_scope(sim.config.faults.scope, &req) {
+        return next.run(req).await;
+    }
     match sim.model.fault() {
         Fault::None => next.run(req).await,
         Fault::Error => error(
@@ -216,18 +238,6 @@ fn parse_body<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T,
             format!("Error when parsing request: {e}"),
         )
     })
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateBody {
-    #[serde(rename = "templateID")]
-    template_id: Option<String>,
-    timeout: Option<f64>,
-    metadata: Option<BTreeMap<String, String>>,
-    env_vars: Option<BTreeMap<String, String>>,
-    secure: Option<bool>,
-    auto_pause: Option<bool>,
 }
 
 fn secs(s: f64) -> Duration {
@@ -260,6 +270,12 @@ fn reserve(sim: &Sim) -> Result<Slot<'_>, ApiError> {
     Ok(slot)
 }
 
+/// Waits for a start permit under `max_starting` (none when it is off).
+async fn start_permit(sim: &Sim) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    // The semaphore is never closed, so `acquire` cannot fail.
+    sim.starting.as_ref()?.acquire().await.ok()
+}
+
 /// `POST /sandboxes` (`NewSandbox`): timeout defaults to 15 s, envd is
 /// secured only when the body says `secure: true`.
 async fn create(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
@@ -280,7 +296,7 @@ enum CreateForm {
 }
 
 async fn create_sandbox(sim: &Sim, body: &Bytes, form: CreateForm) -> Response {
-    let req: CreateBody = match parse_body(body) {
+    let req: NewSandbox = match parse_body(body) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -312,10 +328,12 @@ async fn create_sandbox(sim: &Sim, body: &Bytes, form: CreateForm) -> Response {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
+    let permit = start_permit(sim).await;
     let delay = sim.model.create_delay(BASE_TEMPLATE_ID);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    drop(permit);
     let (id, token) = {
         let mut rng = sim.rng();
         let id = ids::sandbox_id(&mut rng);
@@ -353,20 +371,19 @@ async fn create_sandbox(sim: &Sim, body: &Bytes, form: CreateForm) -> Response {
     (StatusCode::CREATED, axum::Json(created_body(sim, &sandbox))).into_response()
 }
 
-/// The `Sandbox` object of create, resume and connect answers.
-fn created_body(sim: &Sim, sb: &Sandbox) -> Value {
-    let mut v = json!({
-        "templateID": sb.template_id,
-        "sandboxID": sb.id,
-        "alias": sb.alias,
-        "clientID": CLIENT_ID,
-        "envdVersion": sim.config.envd_version,
-        "domain": Value::Null,
-    });
-    if let Some(t) = &sb.access_token {
-        v["envdAccessToken"] = json!(t);
+/// The `Sandbox` object of create, resume and connect answers (`domain`
+/// null, `envdAccessToken` only for secured sandboxes).
+fn created_body(sim: &Sim, sb: &Sandbox) -> e2b_wire::api::Sandbox {
+    e2b_wire::api::Sandbox {
+        template_id: sb.template_id.clone(),
+        sandbox_id: sb.id.clone(),
+        alias: sb.alias.clone(),
+        client_id: Some(CLIENT_ID.to_owned()),
+        envd_version: Some(sim.config.envd_version.clone()),
+        envd_access_token: sb.access_token.clone(),
+        traffic_access_token: None,
+        domain: None,
     }
-    v
 }
 
 /// The `ListedSandbox` object (plus `detail` fields for `GET /sandboxes/{id}`).
@@ -419,11 +436,6 @@ async fn kill(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct TimeoutBody {
-    timeout: Option<f64>,
-}
-
 async fn set_timeout(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Bytes) -> Response {
     let req: TimeoutBody = match parse_body(&body) {
         Ok(r) => r,
@@ -440,11 +452,6 @@ async fn set_timeout(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: 
     };
     lock(&sb.life).end_at = SystemTime::now() + secs(timeout);
     StatusCode::NO_CONTENT.into_response()
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct RefreshBody {
-    duration: Option<f64>,
 }
 
 async fn refresh(State(sim): State<Arc<Sim>>, Path(id): Path<String>, body: Bytes) -> Response {
@@ -497,10 +504,12 @@ async fn do_resume(
     auto_pause: Option<bool>,
 ) -> Result<(), ApiError> {
     let slot = reserve(sim)?;
+    let permit = start_permit(sim).await;
     let delay = sim.model.resume_delay();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    drop(permit);
     let mut life = lock(&sb.life);
     if life.state == SandboxState::Running {
         return Err(ApiError(

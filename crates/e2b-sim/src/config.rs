@@ -45,7 +45,31 @@ impl Default for LatencyConfig {
     }
 }
 
-/// Injected faults on control-plane routes (not `/health`, not `/_sim/…`).
+/// Which control-plane requests the 500s and stalls of [`FaultConfig`] hit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FaultScope {
+    /// Every control-plane route (not `/health`, not `/_sim/…`).
+    #[default]
+    All,
+    /// Only creates: `POST /sandboxes` and `POST /v2/sandboxes`. Lets a test
+    /// fail creates without also failing the kills that clean up after them.
+    Create,
+}
+
+impl std::str::FromStr for FaultScope {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "all" => Ok(Self::All),
+            "create" => Ok(Self::Create),
+            other => Err(format!("unknown fault scope {other:?} (all, create)")),
+        }
+    }
+}
+
+/// Injected faults: 500s and stalls on control-plane routes (not `/health`,
+/// not `/_sim/…`), and stalls of envd requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultConfig {
     /// Fraction of requests answered `500 {"code":500,"message":…}`.
@@ -54,6 +78,15 @@ pub struct FaultConfig {
     pub stall_rate: f64,
     /// How long a stalled request hangs (not scaled by `time_scale`).
     pub stall_for: Duration,
+    /// Which control-plane requests `error_rate` and `stall_rate` apply to.
+    pub scope: FaultScope,
+    /// Fraction of envd requests (on the sandbox listener, after client-proxy
+    /// routing found a running sandbox) that hang for `envd_stall_for` before
+    /// being served: a stalled envd, as seen by `GET /health` or
+    /// `process.Process/Start`. Not affected by `scope`.
+    pub envd_stall_rate: f64,
+    /// How long a stalled envd request hangs (not scaled by `time_scale`).
+    pub envd_stall_for: Duration,
 }
 
 impl Default for FaultConfig {
@@ -62,6 +95,9 @@ impl Default for FaultConfig {
             error_rate: 0.0,
             stall_rate: 0.0,
             stall_for: Duration::from_secs(60),
+            scope: FaultScope::All,
+            envd_stall_rate: 0.0,
+            envd_stall_for: Duration::from_secs(60),
         }
     }
 }
@@ -98,6 +134,12 @@ pub struct SimConfig {
     pub faults: FaultConfig,
     /// Maximum running sandboxes; more creates get E2B's 429. `None`: no limit.
     pub max_concurrent: Option<usize>,
+    /// Most creates and resumes in their start delay at once, like self-hosted
+    /// E2B's orchestrator flag `max-starting-instances-per-node` (3 there).
+    /// Later ones wait (first come, first served) before their start delay,
+    /// so throughput against concurrency flattens at this many. `None`: off.
+    /// `Some(0)` is taken as 1.
+    pub max_starting: Option<usize>,
     /// Control-plane rate limit; `None`: unlimited.
     pub rate_limit: Option<RateLimit>,
     /// Parent of the per-run root directory (default: the system temp dir).
@@ -131,6 +173,7 @@ impl Default for SimConfig {
             latency: LatencyConfig::default(),
             faults: FaultConfig::default(),
             max_concurrent: None,
+            max_starting: None,
             rate_limit: None,
             root_parent: None,
             expiry_tick: Duration::from_millis(50),

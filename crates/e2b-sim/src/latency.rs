@@ -198,6 +198,49 @@ impl Model {
     }
 }
 
+/// The envd-stall dice ([`crate::FaultConfig::envd_stall_rate`]): seeded
+/// from the same `seed` as [`Model`] but with a generator of their own, so
+/// envd traffic does not shift the control plane's fault sequence.
+#[derive(Debug)]
+pub struct EnvdStall {
+    rate: f64,
+    stall_for: Duration,
+    rng: Mutex<Rng>,
+}
+
+impl EnvdStall {
+    /// The envd-stall dice of this configuration.
+    pub fn new(config: &SimConfig) -> Self {
+        Self {
+            rate: config.faults.envd_stall_rate,
+            stall_for: config.faults.envd_stall_for,
+            rng: Mutex::new(Rng::new(config.seed ^ 0xe5d_57a1)),
+        }
+    }
+
+    /// No envd stalls.
+    pub fn off() -> Self {
+        Self {
+            rate: 0.0,
+            stall_for: Duration::ZERO,
+            rng: Mutex::new(Rng::new(0)),
+        }
+    }
+
+    /// Rolls for one envd request: `Some(how long)` when it stalls.
+    pub fn roll(&self) -> Option<Duration> {
+        if self.rate <= 0.0 {
+            return None;
+        }
+        let x = self
+            .rng
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next_f64();
+        (x < self.rate).then_some(self.stall_for)
+    }
+}
+
 fn scaled(seconds: f64, scale: f64) -> Duration {
     let s = seconds * scale;
     if s.is_finite() && s > 0.0 {
@@ -247,5 +290,30 @@ mod tests {
         );
         m.evict();
         assert!(m.create_delay("base") > Duration::from_millis(90));
+    }
+
+    #[test]
+    fn envd_stall_dice_follow_the_rate_and_seed() {
+        let mut c = SimConfig::for_tests("k");
+        assert_eq!(EnvdStall::new(&c).roll(), None);
+        c.faults.envd_stall_rate = 1.0;
+        c.faults.envd_stall_for = Duration::from_secs(7);
+        assert_eq!(EnvdStall::new(&c).roll(), Some(Duration::from_secs(7)));
+        c.faults.envd_stall_rate = 0.3;
+        let a: Vec<_> = (0..64)
+            .map({
+                let d = EnvdStall::new(&c);
+                move |_| d.roll()
+            })
+            .collect();
+        let b: Vec<_> = (0..64)
+            .map({
+                let d = EnvdStall::new(&c);
+                move |_| d.roll()
+            })
+            .collect();
+        assert_eq!(a, b);
+        let stalled = a.iter().filter(|x| x.is_some()).count();
+        assert!((5..=40).contains(&stalled), "{stalled}");
     }
 }

@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{Dist, FaultConfig, LatencyConfig, RateLimit, SimConfig};
+pub use config::{Dist, FaultConfig, FaultScope, LatencyConfig, RateLimit, SimConfig};
 pub use state::Registry;
 
 /// Counters served at `GET /_sim/stats`.
@@ -106,6 +106,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimServer> {
     let registry = Arc::new(Registry::default());
     let domain = config.domain.clone();
     let tick = config.expiry_tick.max(Duration::from_millis(1));
+    let envd_stall = Arc::new(latency::EnvdStall::new(&config));
     let sim = Arc::new(api::Sim::new(config, registry.clone(), root.clone()));
     let (stop, stop_rx) = watch::channel(false);
 
@@ -116,7 +117,7 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimServer> {
         api_router,
         stop_rx.clone(),
     )));
-    let sandbox_router = sandbox_router(registry.clone(), domain.clone());
+    let sandbox_router = proxy::router_with_stalls(registry.clone(), domain.clone(), envd_stall);
     tasks.push(tokio::spawn(serve(
         sandbox_listener,
         sandbox_router,
@@ -144,10 +145,6 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimServer> {
         stop,
         tasks,
     })
-}
-
-fn sandbox_router(registry: Arc<Registry>, domain: String) -> axum::Router {
-    proxy::router(registry, domain)
 }
 
 async fn serve(listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use e2b_sim::{Dist, RateLimit, SimConfig};
+use e2b_sim::{Dist, FaultScope, RateLimit, SimConfig};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,6 +64,11 @@ struct Serve {
     /// Maximum running sandboxes; more creates get E2B's 429.
     #[arg(long)]
     max_concurrent: Option<usize>,
+    /// Most creates/resumes starting at once (the orchestrator's
+    /// max-starting-instances-per-node, 3 in self-hosted E2B); later ones wait.
+    /// Default: no limit.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_starting: Option<u64>,
     /// Control-plane requests per second (429 + Retry-After above it).
     #[arg(long)]
     rate_limit: Option<f64>,
@@ -79,6 +84,16 @@ struct Serve {
     /// How long a stalled request hangs, seconds.
     #[arg(long, default_value_t = 60.0)]
     stall_secs: f64,
+    /// Which control-plane requests --error-rate and --stall-rate hit: `all`,
+    /// or `create` (only POST /sandboxes and POST /v2/sandboxes).
+    #[arg(long, default_value = "all", value_parser = ["all", "create"])]
+    fault_scope: String,
+    /// Fraction of envd requests (sandbox listener, after routing) that stall.
+    #[arg(long, default_value_t = 0.0)]
+    envd_stall_rate: f64,
+    /// How long a stalled envd request hangs, seconds.
+    #[arg(long, default_value_t = 60.0)]
+    envd_stall_secs: f64,
     /// Allow a non-loopback listen address (anyone reaching it with the key runs commands here).
     #[arg(long)]
     allow_remote: bool,
@@ -145,6 +160,9 @@ fn run(args: Serve) -> anyhow::Result<()> {
         seed: args.seed,
         envd_version: args.envd_version,
         max_concurrent: args.max_concurrent,
+        max_starting: args
+            .max_starting
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         rate_limit: args.rate_limit.map(|per_second| RateLimit {
             per_second,
             burst: args.rate_burst,
@@ -163,6 +181,12 @@ fn run(args: Serve) -> anyhow::Result<()> {
     config.faults.error_rate = args.error_rate;
     config.faults.stall_rate = args.stall_rate;
     config.faults.stall_for = Duration::try_from_secs_f64(args.stall_secs.max(0.0))?;
+    config.faults.scope = args
+        .fault_scope
+        .parse::<FaultScope>()
+        .map_err(anyhow::Error::msg)?;
+    config.faults.envd_stall_rate = args.envd_stall_rate;
+    config.faults.envd_stall_for = Duration::try_from_secs_f64(args.envd_stall_secs.max(0.0))?;
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

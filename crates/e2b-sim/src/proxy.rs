@@ -10,7 +10,6 @@
 //! pointer target for a value error; this emulator answers the 400
 //! `Invalid sandbox port` that the proxy gave before, as the issue asks.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -21,74 +20,15 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::envd::{self, go_http_error};
+use crate::latency::EnvdStall;
 use crate::state::{Registry, SandboxState};
 
-const HEADER_SANDBOX_ID: &str = "e2b-sandbox-id";
-const HEADER_SANDBOX_PORT: &str = "e2b-sandbox-port";
+use e2b_wire::host::{HEADER_SANDBOX_ID, HEADER_SANDBOX_PORT};
+pub use e2b_wire::host::{RouteError, parse_host, should_parse_headers};
 
-/// Why a request could not be routed (each maps to the proxy's 400).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RouteError {
-    /// No dot in Host, or no `-` in its first label.
-    InvalidHost,
-    /// The port part is not a base-10 unsigned integer.
-    InvalidPort,
-    /// The sandbox id is not `^[a-z0-9]+$`.
-    InvalidSandboxId,
-    /// Only one of the two routing headers was sent.
-    MissingHeader(&'static str),
-}
-
-impl RouteError {
-    /// The proxy's answer: 400 with Go's `http.Error` text.
-    pub fn response(&self) -> Response {
-        let text = match self {
-            Self::InvalidHost => "Invalid host",
-            Self::InvalidPort => "Invalid sandbox port",
-            Self::InvalidSandboxId => "Invalid sandbox ID",
-            Self::MissingHeader(_) => "missing header",
-        };
-        go_http_error(StatusCode::BAD_REQUEST, text)
-    }
-}
-
-/// Go's `url.URL{Host: h}.Hostname()`: the host without port or brackets.
-fn hostname(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match host.rfind(':') {
-        Some(i) => &host[..i],
-        None => host,
-    }
-}
-
-/// Header routing applies when Host is `localhost`, an IP or `sandbox.<x>`.
-pub fn should_parse_headers(host: &str) -> bool {
-    let name = hostname(host);
-    let shared = name.strip_prefix("sandbox.").is_some_and(|d| !d.is_empty());
-    name == "localhost" || name.parse::<IpAddr>().is_ok() || shared
-}
-
-/// Go's `strconv.ParseUint(s, 10, 64)`.
-fn parse_port(s: &str) -> Result<u64, RouteError> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(RouteError::InvalidPort);
-    }
-    s.parse().map_err(|_| RouteError::InvalidPort)
-}
-
-/// `parseHost`: `(sandbox id, port)` from `<port>-<id>[-…].<domain>`.
-pub fn parse_host(host: &str) -> Result<(String, u64), RouteError> {
-    let Some(dot) = host.find('.') else {
-        return Err(RouteError::InvalidHost);
-    };
-    let mut parts = host[..dot].split('-');
-    let port = parts.next().unwrap_or("");
-    let Some(id) = parts.next() else {
-        return Err(RouteError::InvalidHost);
-    };
-    Ok((id.to_string(), parse_port(port)?))
+/// The proxy's answer to a request it cannot route: 400 with Go's `http.Error` text.
+pub fn route_error_response(e: &RouteError) -> Response {
+    go_http_error(StatusCode::BAD_REQUEST, e.text())
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
@@ -98,36 +38,13 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-}
-
 /// `GetTargetFromRequest`: `(sandbox id, port)` of a request.
 pub fn target(host: &str, headers: &HeaderMap) -> Result<(String, u64), RouteError> {
-    if should_parse_headers(host) {
-        let id = header_str(headers, HEADER_SANDBOX_ID);
-        let port = header_str(headers, HEADER_SANDBOX_PORT);
-        match (id.is_empty(), port.is_empty()) {
-            (true, true) => {}
-            (true, false) => return Err(RouteError::MissingHeader("E2b-Sandbox-Id")),
-            (false, true) => return Err(RouteError::MissingHeader("E2b-Sandbox-Port")),
-            (false, false) => {
-                let port = parse_port(port)?;
-                if !valid_id(id) {
-                    return Err(RouteError::InvalidSandboxId);
-                }
-                return Ok((id.to_string(), port));
-            }
-        }
-    }
-    let (id, port) = parse_host(host)?;
-    if !valid_id(&id) {
-        return Err(RouteError::InvalidSandboxId);
-    }
-    Ok((id, port))
+    e2b_wire::host::target(
+        host,
+        header_str(headers, HEADER_SANDBOX_ID),
+        header_str(headers, HEADER_SANDBOX_PORT),
+    )
 }
 
 fn json_502(body: serde_json::Value) -> Response {
@@ -142,6 +59,7 @@ fn json_502(body: serde_json::Value) -> Response {
 #[derive(Clone)]
 struct ProxyState {
     registry: Arc<Registry>,
+    stall: Arc<EnvdStall>,
 }
 
 async fn route(State(state): State<ProxyState>, mut req: Request, next: Next) -> Response {
@@ -154,7 +72,7 @@ async fn route(State(state): State<ProxyState>, mut req: Request, next: Next) ->
         .unwrap_or_default();
     let (id, port) = match target(&host, req.headers()) {
         Ok(t) => t,
-        Err(e) => return e.response(),
+        Err(e) => return route_error_response(&e),
     };
     // A paused sandbox is not in the proxy's catalog: "not found" (infra's
     // auto-resume through the proxy is not emulated).
@@ -178,6 +96,10 @@ async fn route(State(state): State<ProxyState>, mut req: Request, next: Next) ->
         }));
     }
     req.extensions_mut().insert(sandbox);
+    // Injected envd stall: after routing, so only requests that reach envd hang.
+    if let Some(d) = state.stall.roll() {
+        tokio::time::sleep(d).await;
+    }
     next.run(req).await
 }
 
@@ -185,37 +107,18 @@ async fn route(State(state): State<ProxyState>, mut req: Request, next: Next) ->
 /// `domain` is accepted for symmetry with the control plane; like the real
 /// proxy, routing does not check the domain part of Host.
 pub fn router(registry: Arc<Registry>, domain: String) -> Router {
-    let _ = domain;
-    envd::routes().layer(middleware::from_fn_with_state(
-        ProxyState { registry },
-        route,
-    ))
+    router_with_stalls(registry, domain, Arc::new(EnvdStall::off()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_hosts_like_infra() {
-        assert_eq!(parse_host("49983-abc.e2b.local"), Ok(("abc".into(), 49983)));
-        assert_eq!(
-            parse_host("49983-abc-6532622b.e2b.local:3002"),
-            Ok(("abc".into(), 49983))
-        );
-        assert_eq!(parse_host("localhost"), Err(RouteError::InvalidHost));
-        assert_eq!(parse_host("abc.e2b.local"), Err(RouteError::InvalidHost));
-        assert_eq!(parse_host("x-abc.e2b.local"), Err(RouteError::InvalidPort));
-        assert_eq!(parse_host("+1-abc.e2b.local"), Err(RouteError::InvalidPort));
-        assert_eq!(hostname("[::1]:80"), "::1");
-        assert!(should_parse_headers("127.0.0.1:3002"));
-        assert!(should_parse_headers("localhost"));
-        assert!(should_parse_headers("sandbox.e2b.local"));
-        assert!(!should_parse_headers("49983-abc.e2b.local"));
-        let empty = HeaderMap::new();
-        assert_eq!(
-            target("49983-ABC.e2b.local", &empty),
-            Err(RouteError::InvalidSandboxId)
-        );
-    }
+/// [`router`] with injected envd stalls ([`crate::FaultConfig::envd_stall_rate`]).
+pub fn router_with_stalls(
+    registry: Arc<Registry>,
+    domain: String,
+    stall: Arc<EnvdStall>,
+) -> Router {
+    let _ = domain;
+    envd::routes().layer(middleware::from_fn_with_state(
+        ProxyState { registry, stall },
+        route,
+    ))
 }

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
-use e2b_sim::{Dist, RateLimit, SimConfig, SimServer};
+use e2b_sim::{Dist, FaultScope, RateLimit, SimConfig, SimServer};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -126,7 +126,8 @@ async fn create_get_list_delete() {
     assert_eq!(sb["clientID"], "6532622b");
     assert_eq!(sb["envdVersion"], "0.2.0");
     assert_eq!(sb["alias"], "base");
-    assert!(sb["domain"].is_null());
+    // Present as null (the SDKs read it), and no token for a v1 create without `secure`.
+    assert_eq!(sb.get("domain"), Some(&Value::Null), "{sb}");
     assert!(sb.get("envdAccessToken").is_none());
     let template_id = sb["templateID"].as_str().unwrap().to_owned();
 
@@ -588,6 +589,170 @@ async fn rate_limit_and_injected_errors() {
     let t = Instant::now();
     assert_eq!(get(&c, &s, "/sandboxes").await.status(), 200);
     assert!(t.elapsed() >= Duration::from_millis(280));
+    s.shutdown().await;
+}
+
+/// A running sandbox put straight into the registry (creates fail in these tests).
+fn insert_sandbox(s: &SimServer, id: &str) {
+    use e2b_sim::state::{Life, Sandbox, SandboxState};
+    use std::time::SystemTime;
+    let workdir = s.root.join(id);
+    std::fs::create_dir(&workdir).unwrap();
+    s.registry.insert(std::sync::Arc::new(Sandbox {
+        id: id.to_owned(),
+        template_id: "rki5dems9wqfm4r03t7g".to_owned(),
+        alias: Some("base".to_owned()),
+        access_token: None,
+        metadata: Default::default(),
+        env_vars: Default::default(),
+        started_at: SystemTime::now(),
+        life: std::sync::Mutex::new(Life {
+            state: SandboxState::Running,
+            end_at: SystemTime::now() + Duration::from_secs(300),
+            auto_pause: false,
+        }),
+        workdir,
+        processes: Default::default(),
+    }));
+}
+
+#[tokio::test]
+async fn fault_scope_create_spares_the_other_routes() {
+    let c = client();
+    let mut config = SimConfig::for_tests(KEY);
+    config.faults.error_rate = 1.0;
+    config.faults.scope = FaultScope::Create;
+    let s = start(config).await;
+    let (st, e) = create(&c, &s, json!({"templateID":"base"})).await;
+    assert_eq!(
+        (st, e["code"].clone()),
+        (StatusCode::INTERNAL_SERVER_ERROR, json!(500))
+    );
+    let (st, _) = post(&c, &s, "/v2/sandboxes", json!({"templateID":"base"})).await;
+    assert_eq!(st, 500);
+    assert_eq!(s.stats().created, 0);
+    insert_sandbox(&s, "scope00000000000000a");
+    assert_eq!(get(&c, &s, "/sandboxes").await.status(), 200);
+    assert_eq!(
+        get(&c, &s, "/sandboxes/scope00000000000000a")
+            .await
+            .status(),
+        200
+    );
+    let (st, _) = post(
+        &c,
+        &s,
+        "/sandboxes/scope00000000000000a/timeout",
+        json!({"timeout":60}),
+    )
+    .await;
+    assert_eq!(st, 204);
+    let r = c
+        .delete(format!("{}/sandboxes/scope00000000000000a", s.api_url))
+        .header("X-API-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(s.stats().killed, 1);
+    s.shutdown().await;
+
+    // Stalls too: a create hangs past a short client timeout, a kill does not hang.
+    let mut config = SimConfig::for_tests(KEY);
+    config.faults.stall_rate = 1.0;
+    config.faults.stall_for = Duration::from_secs(3600);
+    config.faults.scope = FaultScope::Create;
+    let s = start(config).await;
+    let r = c
+        .post(format!("{}/sandboxes", s.api_url))
+        .header("X-API-Key", KEY)
+        .json(&json!({"templateID":"base"}))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(r.as_ref().is_err_and(|e| e.is_timeout()), "{r:?}");
+    insert_sandbox(&s, "scope00000000000000b");
+    let r = c
+        .delete(format!("{}/sandboxes/scope00000000000000b", s.api_url))
+        .header("X-API-Key", KEY)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    s.shutdown().await;
+
+    // The default scope still fails kills.
+    let mut config = SimConfig::for_tests(KEY);
+    config.faults.error_rate = 1.0;
+    let s = start(config).await;
+    insert_sandbox(&s, "scope00000000000000c");
+    let r = c
+        .delete(format!("{}/sandboxes/scope00000000000000c", s.api_url))
+        .header("X-API-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_starting_queues_creates_and_resumes() {
+    const DELAY: Duration = Duration::from_millis(600);
+    let mut config = SimConfig::for_tests(KEY);
+    config.time_scale = 1.0;
+    let d = Dist::new(DELAY.as_secs_f64(), DELAY.as_secs_f64());
+    config.latency.cold_start = d;
+    config.latency.warm_start = d;
+    config.latency.envd_ready = Dist::new(0.0, 0.0);
+    config.max_starting = Some(1);
+    let s = start(config).await;
+    let c = client();
+    let t0 = Instant::now();
+    let timed = |path: String, body: Value| {
+        let (c, url) = (c.clone(), format!("{}{path}", s.api_url));
+        tokio::spawn(async move {
+            let r = c
+                .post(url)
+                .header("X-API-Key", KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let at = Instant::now();
+            let status = r.status();
+            (at, status, r.json::<Value>().await.unwrap())
+        })
+    };
+    let new = || json!({"templateID":"base","timeout":300});
+    let a = timed("/sandboxes".into(), new());
+    let b = timed("/sandboxes".into(), new());
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert_eq!((a.1, b.1), (StatusCode::CREATED, StatusCode::CREATED));
+    let (first, second) = if a.0 <= b.0 { (a.0, b.0) } else { (b.0, a.0) };
+    // One start at a time: the second start begins after the first one's delay.
+    assert!(second - t0 >= 2 * DELAY, "{:?}", second - t0);
+    // Its answer follows the first by about one delay (the slack covers the
+    // first answer's trip to the client after its permit was released).
+    assert!(second - first >= DELAY / 2, "{:?}", second - first);
+
+    // Resumes take the same permits.
+    let ids = [&a.2, &b.2].map(|v| v["sandboxID"].as_str().unwrap().to_owned());
+    for id in &ids {
+        let (st, _) = post(&c, &s, &format!("/sandboxes/{id}/pause"), json!({})).await;
+        assert_eq!(st, 204);
+    }
+    let t0 = Instant::now();
+    let pa = format!("/sandboxes/{}/resume", ids[0]);
+    let pb = format!("/sandboxes/{}/resume", ids[1]);
+    let (ra, rb) = (
+        timed(pa, json!({"timeout":300})),
+        timed(pb, json!({"timeout":300})),
+    );
+    let (ra, rb) = (ra.await.unwrap(), rb.await.unwrap());
+    assert_eq!((ra.1, rb.1), (StatusCode::CREATED, StatusCode::CREATED));
+    assert!(ra.0.max(rb.0) - t0 >= 2 * DELAY);
     s.shutdown().await;
 }
 

@@ -653,3 +653,67 @@ async fn filesystem_calls() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn stalled_envd_hangs_health_and_start_after_routing() {
+    const KEY: &str = "e2b_test_key";
+    let mut config = e2b_sim::SimConfig::for_tests(KEY);
+    config.faults.envd_stall_rate = 1.0;
+    config.faults.envd_stall_for = Duration::from_secs(3600);
+    let sim = e2b_sim::start(config).await.unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    // The control plane is not stalled.
+    let r = client
+        .post(format!("{}/sandboxes", sim.api_url))
+        .header("X-API-Key", KEY)
+        .json(&json!({"templateID": "base", "timeout": 300}))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["sandboxID"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let short = Duration::from_millis(300);
+    let r = client
+        .get(format!("{}/health", sim.sandbox_url))
+        .header("host", format!("49983-{id}.{}", sim.domain))
+        .timeout(short)
+        .send()
+        .await;
+    assert!(r.as_ref().is_err_and(|e| e.is_timeout()), "{r:?}");
+    let msg = json!({"process": {"cmd": "/bin/bash", "args": ["-l", "-c", "echo hi"]}}).to_string();
+    let mut body = vec![0u8];
+    body.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+    body.extend_from_slice(msg.as_bytes());
+    let r = client
+        .post(format!("{}/process.Process/Start", sim.sandbox_url))
+        .header("host", format!("49983-{id}.{}", sim.domain))
+        .header("content-type", "application/connect+json")
+        .header("connect-protocol-version", "1")
+        .header(
+            "authorization",
+            format!("Basic {}", base64::encode(b"user:")),
+        )
+        .body(body)
+        .timeout(short)
+        .send()
+        .await;
+    assert!(r.as_ref().is_err_and(|e| e.is_timeout()), "{r:?}");
+    // Routing comes first: an unknown sandbox gets the proxy's 502 at once.
+    let r = client
+        .get(format!("{}/health", sim.sandbox_url))
+        .header(
+            "host",
+            format!("49983-{}.{}", "unknown0000000000000", sim.domain),
+        )
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    sim.shutdown().await;
+}

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
@@ -345,15 +345,6 @@ fn describe(e: &object_store::Error) -> String {
     one_line(&text, 600)
 }
 
-/// Installs ring as the process-wide rustls provider (once; a provider that
-/// is already installed is kept).
-fn install_crypto_provider() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 fn retry_config() -> RetryConfig {
     RetryConfig {
         backoff: BackoffConfig::default(),
@@ -396,7 +387,7 @@ fn build_store(
     };
     match p.provider {
         Provider::S3 => {
-            install_crypto_provider();
+            crate::tls::install_crypto_provider();
             let mut b = provider_config::<AmazonS3ConfigKey>(env, "AWS_")
                 .fold(AmazonS3Builder::new(), |b, (k, v)| b.with_config(k, v))
                 .with_url(&p.builder_url)
@@ -432,7 +423,7 @@ fn build_store(
             Ok(Arc::new(b.build().map_err(build_err)?))
         }
         Provider::Gcs => {
-            install_crypto_provider();
+            crate::tls::install_crypto_provider();
             let mut b = provider_config::<GoogleConfigKey>(env, "GOOGLE_")
                 .fold(GoogleCloudStorageBuilder::new(), |b, (k, v)| {
                     b.with_config(k, v)
@@ -460,7 +451,7 @@ fn build_store(
             Ok(Arc::new(b.build().map_err(build_err)?))
         }
         Provider::Azure => {
-            install_crypto_provider();
+            crate::tls::install_crypto_provider();
             let mut b = provider_config::<AzureConfigKey>(env, "AZURE_")
                 .fold(MicrosoftAzureBuilder::new(), |b, (k, v)| {
                     b.with_config(k, v)

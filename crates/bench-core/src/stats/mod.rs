@@ -37,6 +37,7 @@
 pub mod batch;
 pub mod bootstrap;
 pub mod compare;
+pub mod knee;
 pub mod outliers;
 pub mod quantile;
 pub mod rng;

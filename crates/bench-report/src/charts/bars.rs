@@ -2,6 +2,9 @@
 //! and metric, one group per label set (`threads=1`, `pattern=randread …`),
 //! one bar per cloud in its colour. The bar is the headline value; the
 //! whisker spans p5–p95 of the raw observations when there are several.
+//!
+//! The client's pause and resume timings ([`pause_resume`]) are drawn the
+//! same way, one group per metric and template, in one chart.
 
 use bench_core::schema::Tier;
 use bench_core::stats::quantile_sorted;
@@ -62,9 +65,90 @@ struct Bar {
     n: usize,
 }
 
+/// Pause and resume timings of `02_pause_resume.json`, in this order.
+const PAUSE_RESUME: [&str; 3] = [
+    "sandbox.pause_ms",
+    "sandbox.resume_ms",
+    "sandbox.resume_command_ms",
+];
+
+/// One chart of the client's pause, resume and first command after resume
+/// (`None` without them), for the client's lifecycle section.
+pub fn pause_resume(collected: &Collected<'_>) -> Option<Chart> {
+    let rows: Vec<&CollectedRow<'_>> = PAUSE_RESUME
+        .iter()
+        .flat_map(|m| {
+            collected.rows.iter().filter(move |r| {
+                r.key.tier == Tier::Client
+                    && r.key.metric == *m
+                    && r.cells.iter().any(Option::is_some)
+            })
+        })
+        .collect();
+    let unit = rows.first()?.unit.clone();
+    // One unit per chart: a row in another unit is left to its table.
+    let rows: Vec<&CollectedRow<'_>> = rows.into_iter().filter(|r| r.unit == unit).collect();
+    let labels = distinguishing(&rows.iter().map(|r| &r.key.labels).collect::<Vec<_>>());
+    let headings = rows
+        .iter()
+        .zip(labels)
+        .map(|(r, l)| {
+            let name = r.key.metric.trim_start_matches("sandbox.");
+            if l == "all" {
+                name.to_owned()
+            } else {
+                format!("{name} · {l}")
+            }
+        })
+        .collect();
+    Some(draw(
+        collected,
+        "Client · pause and resume".to_owned(),
+        "chart-client-pause-resume".to_owned(),
+        "Pause, resume and the first command after resume: bars are the medians; whiskers span p5–p95 of the raw observations.".to_owned(),
+        &unit,
+        &rows,
+        headings,
+    ))
+}
+
 fn chart(collected: &Collected<'_>, tier: Tier, metric: &str, rows: &[&CollectedRow<'_>]) -> Chart {
     let unit = rows.first().map_or("", |r| r.unit.as_str()).to_owned();
     let headings = distinguishing(&rows.iter().map(|r| &r.key.labels).collect::<Vec<_>>());
+    let title = format!(
+        "{} · {metric}",
+        match tier {
+            Tier::Host => "Host",
+            Tier::Client => "Client",
+            Tier::Sandbox => "Sandbox",
+        }
+    );
+    let family = metric.split('.').next().unwrap_or_default();
+    draw(
+        collected,
+        title,
+        format!("chart-{}-{}", tier.as_str(), slug(metric)),
+        format!(
+            "{}: bars are the headline values; whiskers span p5–p95 of the raw observations.",
+            family_title(family)
+        ),
+        &unit,
+        rows,
+        headings,
+    )
+}
+
+/// Grouped bars: one group per row (headed by `headings`), one bar per cloud.
+fn draw(
+    collected: &Collected<'_>,
+    title: String,
+    id: String,
+    caption: String,
+    unit: &str,
+    rows: &[&CollectedRow<'_>],
+    headings: Vec<String>,
+) -> Chart {
+    let unit = unit.to_owned();
     let groups: Vec<(String, Vec<Bar>)> = rows
         .iter()
         .zip(headings)
@@ -108,14 +192,6 @@ fn chart(collected: &Collected<'_>, tier: Tier, metric: &str, rows: &[&Collected
         .map(|(_, bars)| GROUP_HEADING + BAR * bars.len() as f64 + GROUP_GAP)
         .sum();
     let bottom = TOP + height;
-    let title = format!(
-        "{} · {metric}",
-        match tier {
-            Tier::Host => "Host",
-            Tier::Client => "Client",
-            Tier::Sandbox => "Sandbox",
-        }
-    );
     let mut svg = Svg::new(frame.width, bottom + 28.0, &title);
     frame.axis(&mut svg, &tick_values, &unit, TOP, bottom);
     let mut y = TOP;
@@ -164,14 +240,10 @@ fn chart(collected: &Collected<'_>, tier: Tier, metric: &str, rows: &[&Collected
         }
         y += GROUP_GAP;
     }
-    let family = metric.split('.').next().unwrap_or_default();
     Chart {
-        id: format!("chart-{}-{}", tier.as_str(), slug(metric)),
+        id,
         title,
-        caption: format!(
-            "{}: bars are the headline values; whiskers span p5–p95 of the raw observations.",
-            family_title(family)
-        ),
+        caption,
         svg: svg.finish(),
     }
 }

@@ -1,12 +1,17 @@
 //! Start latency per cloud as horizontal box plots: box p25–p75, line at the
 //! median, whiskers p5–p95, a dot at p99. One box per workload (mode,
-//! template, concurrency) and cloud, clouds of one workload side by side.
+//! template) and cloud, clouds of one workload side by side. A single
+//! observation (a cold start is often measured once) has no distribution:
+//! it is drawn as a hollow diamond at its value, marked `n=1`.
+//!
+//! Only the lifecycle suites' rows are drawn (mode cold or warm at
+//! concurrency 1); the concurrency sweep has its own chart.
 
 use bench_core::schema::Tier;
 use bench_core::stats::quantile_sorted;
 
 use super::svg::{Anchor, Svg, ticks};
-use super::{Chart, Frame, clip, color, distinguishing};
+use super::{Chart, Frame, clip, color, distinguishing, is_lifecycle};
 use crate::format;
 use crate::model::Collected;
 
@@ -16,45 +21,67 @@ const METRICS: [&str; 2] = ["sandbox.time_to_interactive_ms", "sandbox.create_ms
 const ROW: f64 = 22.0;
 const TOP: f64 = 12.0;
 
+/// What is drawn for one workload and cloud.
+enum Shape {
+    /// p5, p25, p50, p75, p95, p99 of several observations.
+    Box([f64; 6]),
+    /// One observation (or a headline value without raw ones).
+    Single(f64),
+}
+
+impl Shape {
+    fn right(&self) -> f64 {
+        match self {
+            Shape::Box(q) => q[5],
+            Shape::Single(v) => *v,
+        }
+    }
+}
+
 /// The chart, or `None` without client start measurements.
 pub fn start_latency(collected: &Collected<'_>) -> Option<Chart> {
-    let metric = METRICS.iter().find(|m| {
-        collected.rows.iter().any(|r| {
-            r.key.tier == Tier::Client
-                && r.key.metric == **m
-                && r.cells.iter().flatten().any(|s| s.sorted.len() > 1)
+    let lifecycle = |m: &'static str| {
+        collected.rows.iter().filter(move |r| {
+            r.key.tier == Tier::Client && r.key.metric == m && is_lifecycle(&r.key)
         })
-    })?;
-    // (label, cloud index, p5, p25, p50, p75, p95, p99, n)
+    };
+    // The first metric with a distribution, else the first measured at all.
+    let metric: &'static str = METRICS
+        .into_iter()
+        .find(|m| lifecycle(m).any(|r| r.cells.iter().flatten().any(|s| s.sorted.len() > 1)))
+        .or_else(|| {
+            METRICS
+                .into_iter()
+                .find(|m| lifecycle(m).any(|r| r.cells.iter().any(Option::is_some)))
+        })?;
+    // (label, cloud index, shape, n)
     let mut boxes = Vec::new();
     let mut unit = String::new();
-    let rows: Vec<_> = collected
-        .rows
-        .iter()
-        .filter(|r| r.key.tier == Tier::Client && r.key.metric == *metric)
-        .collect();
+    let rows: Vec<_> = lifecycle(metric).collect();
     let workloads = distinguishing(&rows.iter().map(|r| &r.key.labels).collect::<Vec<_>>());
     for (row, workload) in rows.iter().zip(workloads) {
         unit.clone_from(&row.unit);
         for (c, s) in row.cells.iter().enumerate() {
-            let Some(s) = s.as_ref().filter(|s| s.sorted.len() > 1) else {
+            let Some(s) = s.as_ref() else {
                 continue;
             };
-            let q = |p| quantile_sorted(&s.sorted, p);
+            let shape = if s.sorted.len() > 1 {
+                let q = |p| quantile_sorted(&s.sorted, p);
+                Shape::Box([q(0.05), q(0.25), q(0.5), q(0.75), q(0.95), q(0.99)])
+            } else if s.sample.value.is_finite() {
+                Shape::Single(s.sample.value)
+            } else {
+                continue;
+            };
             let label = if workload == "all" {
                 collected.clouds[c].clone()
             } else {
                 format!("{} · {workload}", collected.clouds[c])
             };
-            boxes.push((
-                label,
-                c,
-                [q(0.05), q(0.25), q(0.5), q(0.75), q(0.95), q(0.99)],
-                s.sorted.len(),
-            ));
+            boxes.push((label, c, shape, s.sorted.len().max(s.sample.raw.len())));
         }
     }
-    let max = boxes.iter().map(|b| b.2[5]).fold(0.0, f64::max);
+    let max = boxes.iter().map(|b| b.2.right()).fold(0.0, f64::max);
     let tick_values = ticks(max);
     let shown: Vec<String> = boxes.iter().map(|b| clip(&b.0, 44)).collect();
     let frame = Frame::new(
@@ -65,13 +92,31 @@ pub fn start_latency(collected: &Collected<'_>) -> Option<Chart> {
     let title = format!("Start latency per cloud ({metric})");
     let mut svg = Svg::new(frame.width, bottom + 28.0, &title);
     frame.axis(&mut svg, &tick_values, &unit, TOP, bottom);
-    for (i, ((label, c, [p5, p25, p50, p75, p95, p99], n), short)) in
-        boxes.iter().zip(&shown).enumerate()
-    {
+    for (i, ((label, c, shape, n), short)) in boxes.iter().zip(&shown).enumerate() {
         let y = TOP + ROW * i as f64;
         let mid = y + ROW / 2.0;
         let fill = color(*c);
         let v = |x: f64| format::value(x, &unit);
+        let [p5, p25, p50, p75, p95, p99] = match shape {
+            Shape::Box(q) => q,
+            Shape::Single(value) => {
+                let x = frame.x(*value);
+                let tip = format!(
+                    "{label}: a single observation, {} (n={n}): no distribution, no verdict",
+                    v(*value)
+                );
+                svg.text(frame.left - 8.0, mid + 4.0, short, Anchor::End, "label");
+                svg.diamond(x, mid, 6.0, &fill, Some(&tip));
+                svg.text(
+                    x + 10.0,
+                    mid + 4.0,
+                    &format!("{} (n={n})", v(*value)),
+                    Anchor::Start,
+                    "value",
+                );
+                continue;
+            }
+        };
         let tip = format!(
             "{label}: median {}, p25–p75 {} – {}, p5–p95 {} – {}, p99 {}, n={n}",
             v(*p50),
@@ -121,7 +166,7 @@ pub fn start_latency(collected: &Collected<'_>) -> Option<Chart> {
     Some(Chart {
         id: "chart-start-latency".to_owned(),
         title,
-        caption: "Box: p25–p75 with a line at the median; whiskers: p5–p95; dot: p99. The number is the median."
+        caption: "Box: p25–p75 with a line at the median; whiskers: p5–p95; dot: p99. The number is the median. A hollow diamond is a single observation (n=1)."
             .to_owned(),
         svg: svg.finish(),
     })

@@ -4,12 +4,15 @@
 //!
 //! | chart | from | file |
 //! |---|---|---|
-//! | start latency per cloud (box plot) | `sandbox.time_to_interactive_ms`, else `sandbox.create_ms` | [`boxplot`] |
-//! | time-to-interactive phases (stacked bars) | `sandbox.create_ms`, `sandbox.envd_ready_ms`, `sandbox.first_command_ms` | [`stacked`] |
+//! | start latency per cloud (box plot) | `sandbox.time_to_interactive_ms`, else `sandbox.create_ms` (lifecycle rows) | [`boxplot`] |
+//! | time-to-interactive phases (stacked bars) | `sandbox.create_ms`, `sandbox.envd_ready_ms`, `sandbox.first_command_ms` (lifecycle rows) | [`stacked`] |
+//! | throughput and p95 time to interactive against concurrency, knee marked | `sandbox.creates_per_second`, `sandbox.time_to_interactive_ms`, `sandbox.success_rate` of `02_concurrency.json` | [`concurrency`](mod@concurrency) |
 //! | one chart per host and sandbox metric (grouped bars, p5–p95 whiskers) | every host and sandbox row with a direction | [`bars`] |
+//! | pause and resume (grouped bars) | `sandbox.pause_ms`, `sandbox.resume_ms`, `sandbox.resume_command_ms` | [`bars`] |
 
 mod bars;
 mod boxplot;
+mod concurrency;
 mod stacked;
 pub mod svg;
 
@@ -17,9 +20,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-pub use bars::metric_bars;
+pub use bars::{metric_bars, pause_resume};
 pub use boxplot::start_latency;
+pub use concurrency::concurrency;
 pub use stacked::phases;
+
+use crate::model::RowKey;
 
 /// One finished chart.
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +108,21 @@ impl Frame {
     }
 }
 
+/// True for a row of the lifecycle suites (`01_cold_start.json`,
+/// `01_warm_start.json`): a client row with a `mode`, at concurrency 1 (or
+/// none given) and without the concurrency sweep's `schedule` label. The
+/// start-latency charts are about these; the sweep's rows at higher levels
+/// (and its own level 1) have their chart.
+fn is_lifecycle(key: &RowKey) -> bool {
+    key.tier == bench_core::schema::Tier::Client
+        && key.labels.contains_key("mode")
+        && !key.labels.contains_key("schedule")
+        && key
+            .labels
+            .get("concurrency")
+            .is_none_or(|c| c.trim() == "1")
+}
+
 /// The label text of each of `label_sets`, keeping only the keys whose
 /// values differ between them (`mode=cold` rather than `concurrency=1,
 /// mode=cold, template=base` when only the mode varies); `all` when nothing
@@ -168,6 +189,30 @@ mod tests {
             distinguishing(&[&a, &c]),
             vec!["concurrency=1, mode=cold, template=base", "mode=warm"]
         );
+    }
+
+    #[test]
+    fn only_lifecycle_rows_are_start_latency_rows() {
+        let key = |pairs: &[(&str, &str)]| RowKey {
+            tier: bench_core::schema::Tier::Client,
+            metric: "sandbox.create_ms".to_owned(),
+            labels: labels(pairs),
+        };
+        assert!(is_lifecycle(&key(&[
+            ("mode", "cold"),
+            ("concurrency", "1")
+        ])));
+        assert!(is_lifecycle(&key(&[("mode", "warm")])));
+        assert!(!is_lifecycle(&key(&[
+            ("mode", "warm"),
+            ("concurrency", "4")
+        ])));
+        assert!(!is_lifecycle(&key(&[
+            ("mode", "warm"),
+            ("concurrency", "1"),
+            ("schedule", "burst")
+        ])));
+        assert!(!is_lifecycle(&key(&[("template", "base")])));
     }
 
     #[test]

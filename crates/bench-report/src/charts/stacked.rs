@@ -2,14 +2,15 @@
 //! median create (API call until the sandbox exists), envd ready (until envd
 //! answers) and first command (until the first process returned) phases.
 //! The number after a bar is the median time to interactive when measured,
-//! else the sum of the phases.
+//! else the sum of the phases. Only the lifecycle suites' rows are drawn
+//! (mode cold or warm at concurrency 1), not the concurrency sweep's.
 
 use std::collections::HashMap;
 
 use bench_core::schema::Tier;
 
 use super::svg::{Anchor, Svg, ticks};
-use super::{Chart, Frame, clip, distinguishing};
+use super::{Chart, Frame, clip, distinguishing, is_lifecycle};
 use crate::format;
 use crate::model::{Collected, RowKey};
 
@@ -50,7 +51,9 @@ pub fn phases(collected: &Collected<'_>) -> Option<Chart> {
     let rows: Vec<_> = collected
         .rows
         .iter()
-        .filter(|r| r.key.tier == Tier::Client && r.key.metric == PHASES[0].0)
+        .filter(|r| {
+            r.key.tier == Tier::Client && r.key.metric == PHASES[0].0 && is_lifecycle(&r.key)
+        })
         .collect();
     let workloads = distinguishing(&rows.iter().map(|r| &r.key.labels).collect::<Vec<_>>());
     for (row, workload) in rows.iter().zip(workloads) {

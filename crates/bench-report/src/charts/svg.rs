@@ -119,6 +119,55 @@ impl Svg {
         self.close_with_tip(tip, "circle");
     }
 
+    /// A line through `points` (no fill) with an optional hover text.
+    pub fn polyline(&mut self, points: &[(f64, f64)], stroke: &str, width: f64, tip: Option<&str>) {
+        let coords: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{},{}", n(*x), n(*y)))
+            .collect();
+        let _ = write!(
+            self.out,
+            r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="{}" stroke-linejoin="round""#,
+            coords.join(" "),
+            escape(stroke),
+            n(width)
+        );
+        self.close_with_tip(tip, "polyline");
+    }
+
+    /// An unfilled circle (a marker around a point) with an optional hover
+    /// text.
+    pub fn ring(&mut self, x: f64, y: f64, r: f64, stroke: &str, tip: Option<&str>) {
+        let _ = write!(
+            self.out,
+            r#"<circle cx="{}" cy="{}" r="{}" fill="none" stroke="{}" stroke-width="2""#,
+            n(x),
+            n(y),
+            n(r),
+            escape(stroke)
+        );
+        self.close_with_tip(tip, "circle");
+    }
+
+    /// A hollow diamond of half-width `r` (a single observation), with an
+    /// optional hover text.
+    pub fn diamond(&mut self, x: f64, y: f64, r: f64, stroke: &str, tip: Option<&str>) {
+        let _ = write!(
+            self.out,
+            r##"<path d="M{} {}L{} {}L{} {}L{} {}Z" fill="#fff" stroke="{}" stroke-width="2""##,
+            n(x),
+            n(y - r),
+            n(x + r),
+            n(y),
+            n(x),
+            n(y + r),
+            n(x - r),
+            n(y),
+            escape(stroke)
+        );
+        self.close_with_tip(tip, "path");
+    }
+
     /// A text; `class` picks a style (`label`, `value`, `axis`, `heading`).
     pub fn text(&mut self, x: f64, y: f64, text: &str, anchor: Anchor, class: &str) {
         let (weight, fill, size) = match class {

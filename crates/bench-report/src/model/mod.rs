@@ -6,8 +6,12 @@
 //! and confidence interval; the ratio to the baseline cloud; a mark on the
 //! best cloud; and, where both clouds kept raw observations, bench-core's
 //! significance verdict ([`bench_core::stats::compare`]).
+//!
+//! The concurrency sweep is also summarised per template and level, with
+//! each cloud's knee ([`concurrency`]).
 
 mod collect;
+pub mod concurrency;
 mod drift;
 mod environment;
 mod ratios;
@@ -18,6 +22,7 @@ use bench_core::stats::{self, CompareOptions, Direction, Verdict};
 use serde::Serialize;
 
 pub use collect::{Collected, CollectedRow, RowKey, Series, cloud_order, collect};
+pub use concurrency::ConcurrencySet;
 pub use drift::Drift;
 pub use environment::{CloudSummary, EnvironmentRow};
 pub use ratios::RatioRow;
@@ -71,6 +76,9 @@ pub struct Report {
     pub sections: Vec<Section>,
     /// Sandbox ÷ host for the workloads both tiers ran.
     pub sandbox_host: Vec<RatioRow>,
+    /// The concurrency sweep per template and schedule: levels × clouds,
+    /// knees and a chart.
+    pub concurrency: Vec<ConcurrencySet>,
     /// Template versions and sizes across clouds.
     pub drift: Drift,
     /// Probes that failed or could not run.
@@ -146,6 +154,9 @@ pub struct Row {
     /// The best cloud, when at least two clouds measured and the metric has
     /// a better direction.
     pub best: Option<String>,
+    /// True for a success-rate row where some cloud had failures (a value
+    /// below 1): the tables highlight it.
+    pub flagged: bool,
 }
 
 /// A label of a row.
@@ -227,8 +238,15 @@ const INFORMATIONAL: [&str; 4] = [
     "templates.count",
 ];
 
-/// Units of counts and sizes, which are inventories, not performance.
+/// Units of counts and sizes, which are inventories, not performance
+/// (`count` also covers the client's `sandbox.rate_limited`, the 429 answers
+/// of a concurrency level: a fact about the API's limits, not a score).
 const INFORMATIONAL_UNITS: [&str; 5] = ["pages", "count", "bytes", "files", "B"];
+
+/// True for a success rate in `ratio` (0..1): shown as a percentage.
+pub fn is_success_rate(metric: &str, unit: &str) -> bool {
+    unit == "ratio" && metric.ends_with("success_rate")
+}
 
 /// Which way is better for a row; `None` for an informational metric.
 pub fn direction(metric: &str, unit: &str) -> Option<Direction> {
@@ -266,7 +284,16 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
             s.charts.push(chart.chart);
         }
     }
+    if let Some(chart) = crate::charts::pause_resume(&collected)
+        && let Some(s) = sections.iter_mut().find(|s| s.id == "client-sandbox")
+    {
+        s.charts.push(chart);
+    }
     let sandbox_host = ratios::build(&collected, &compare_opts);
+    let mut concurrency = concurrency::build(&collected);
+    for set in &mut concurrency {
+        set.chart = Some(crate::charts::concurrency(set, &collected.clouds));
+    }
     tracing::debug!("charts and sandbox/host ratios in {:?}", t.elapsed());
     let drift = drift::build(docs, &clouds);
     let errors = probe_errors(docs, &clouds);
@@ -309,6 +336,7 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
         environment,
         sections,
         sandbox_host,
+        concurrency,
         drift,
         errors,
         charts,
@@ -349,9 +377,11 @@ fn build_rows(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<Row> {
             continue;
         };
         for (c, cell) in row.cells.iter().enumerate().skip(1) {
+            // One observation a side is tested too: the test says it is
+            // insufficient (a single cold start never gets a verdict).
             if let Some(other) = cell
-                && baseline.sample.raw.len() > 1
-                && other.sample.raw.len() > 1
+                && !baseline.sample.raw.is_empty()
+                && !other.sample.raw.is_empty()
             {
                 jobs.push(Job {
                     row: r,
@@ -386,11 +416,9 @@ fn build_rows(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<Row> {
         .enumerate()
         .map(|(r, row)| {
             let dir = direction(&row.key.metric, &row.unit);
-            let baseline_value = row
-                .cells
-                .first()
-                .and_then(Option::as_ref)
-                .map(|s| s.sample.value);
+            let baseline = row.cells.first().and_then(Option::as_ref);
+            let baseline_value = baseline.map(|s| s.sample.value);
+            let baseline_raw = baseline.is_some_and(|s| !s.sample.raw.is_empty());
             let mut cells: Vec<Cell> = row
                 .cells
                 .iter()
@@ -399,15 +427,17 @@ fn build_rows(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<Row> {
                     cell(
                         &collected.clouds[c],
                         s.as_ref(),
-                        &row.unit,
+                        (&row.key.metric, &row.unit),
                         c == 0,
-                        baseline_value,
+                        (baseline_value, baseline_raw),
                         dir,
                         verdicts.get(&(r, c)),
                     )
                 })
                 .collect();
             let best = mark_best(&mut cells, dir);
+            let flagged = is_success_rate(&row.key.metric, &row.unit)
+                && cells.iter().any(|c| c.value.is_some_and(|v| v < 1.0));
             let suite = row
                 .cells
                 .iter()
@@ -439,17 +469,20 @@ fn build_rows(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<Row> {
                 .to_owned(),
                 cells,
                 best,
+                flagged,
             }
         })
         .collect()
 }
 
+/// One cloud's cell; `baseline` is the baseline's value and whether it
+/// kept raw observations.
 fn cell(
     cloud: &str,
     series: Option<&Series<'_>>,
-    unit: &str,
+    (metric, unit): (&str, &str),
     is_baseline: bool,
-    baseline_value: Option<f64>,
+    (baseline_value, baseline_raw): (Option<f64>, bool),
     dir: Option<Direction>,
     comparison: Option<&stats::Comparison>,
 ) -> Cell {
@@ -462,6 +495,14 @@ fn cell(
         };
     };
     let value = s.sample.value;
+    let success = is_success_rate(metric, unit);
+    let show = |v: f64| {
+        if success {
+            format::share(v)
+        } else {
+            format::value(v, unit)
+        }
+    };
     let p95 = s.sample.stats.as_ref().map(|st| st.p95);
     let ci95 = interval(s);
     let ratio = baseline_value
@@ -479,25 +520,31 @@ fn cell(
         }
     } else if baseline_value.is_none() {
         "missing"
-    } else if s.sample.raw.len() < 2 {
+    } else if s.sample.raw.is_empty() || !baseline_raw {
         "no_raw"
     } else {
+        // Raw on both sides but too few observations for p to reach the
+        // threshold at all, or a single observation on one side.
         "insufficient"
     };
     Cell {
         cloud: cloud.to_owned(),
         present: true,
         value: Some(value),
-        display: format::value(value, unit),
+        display: show(value),
         n: s.sample
             .stats
             .as_ref()
             .map_or(s.sample.raw.len() as u64, |st| st.n),
         p95,
-        p95_display: p95.map(|p| format::value(p, unit)).unwrap_or_default(),
+        // The p95 of 0/1 outcomes says nothing; the interval of the rate does.
+        p95_display: p95
+            .filter(|_| !success)
+            .map(|p| format::value(p, unit))
+            .unwrap_or_default(),
         ci95,
         ci95_display: ci95
-            .map(|[lo, hi]| format!("{} – {}", format::value(lo, unit), format::value(hi, unit)))
+            .map(|[lo, hi]| format!("{} – {}", show(lo), show(hi)))
             .unwrap_or_default(),
         ratio,
         ratio_display: ratio.map(format::ratio).unwrap_or_default(),
@@ -673,5 +720,38 @@ mod tests {
             direction("sandbox.create_ms", "ms"),
             Some(Direction::LowerIsBetter)
         );
+    }
+
+    #[test]
+    fn client_metrics_have_the_right_direction() {
+        for metric in [
+            "sandbox.create_ms",
+            "sandbox.envd_ready_ms",
+            "sandbox.first_command_ms",
+            "sandbox.time_to_interactive_ms",
+            "sandbox.kill_ms",
+            "sandbox.time_to_first_ready_ms",
+            "sandbox.wall_clock_ms",
+            "sandbox.pause_ms",
+            "sandbox.resume_ms",
+            "sandbox.resume_command_ms",
+        ] {
+            assert_eq!(
+                direction(metric, "ms"),
+                Some(Direction::LowerIsBetter),
+                "{metric}"
+            );
+        }
+        assert_eq!(
+            direction("sandbox.creates_per_second", "sandboxes/s"),
+            Some(Direction::HigherIsBetter)
+        );
+        assert_eq!(
+            direction("sandbox.success_rate", "ratio"),
+            Some(Direction::HigherIsBetter)
+        );
+        assert_eq!(direction("sandbox.rate_limited", "count"), None);
+        assert!(is_success_rate("sandbox.success_rate", "ratio"));
+        assert!(!is_success_rate("cpu.scaling_efficiency", "ratio"));
     }
 }

@@ -338,3 +338,252 @@ pub fn write_cloud(root: &Path, spec: &CloudSpec) {
     put("01_warm_start.json", as_value(start(spec, "warm")));
     put("06_templates.json", templates(spec));
 }
+
+/// How [`concurrency`] writes `parameters.knee` for its template.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KneeParameter {
+    /// What bench-client writes: [`find_knee`] on the mean throughputs,
+    /// `null` when they kept growing.
+    Found,
+    /// No `knee` parameter: the report computes it.
+    Omitted,
+}
+
+/// The client side of one cloud, shaped as bench-client writes it: a cold
+/// start measured once, `warm_raw` warm starts, a concurrency sweep and pause
+/// and resume timings.
+#[derive(Debug, Clone)]
+pub struct ClientSpec {
+    /// Warm starts (and their success-rate attempts).
+    pub warm_raw: usize,
+    /// Concurrency levels of the sweep.
+    pub levels: Vec<u32>,
+    /// The level at which throughput saturates: creates/s grow with the
+    /// level up to it and stay flat after (the knee, when below the last
+    /// level).
+    pub saturation: u32,
+    /// Repetitions of each level (one throughput per repetition).
+    pub repetitions: usize,
+    /// Schedules swept (`burst`, `ramp`, `staggered`).
+    pub schedules: Vec<String>,
+    /// Failed creates per repetition at levels above the saturation.
+    pub failures_past_saturation: usize,
+    /// How `parameters.knee` is written.
+    pub knee: KneeParameter,
+}
+
+impl ClientSpec {
+    /// Levels 1–16, burst, 8 repetitions, no failures, knee written.
+    pub fn saturating_at(saturation: u32) -> Self {
+        ClientSpec {
+            warm_raw: 30,
+            levels: vec![1, 2, 4, 8, 16],
+            saturation,
+            repetitions: 8,
+            schedules: vec!["burst".to_owned()],
+            failures_past_saturation: 0,
+            knee: KneeParameter::Found,
+        }
+    }
+}
+
+fn client_labels<'a>(template: &'a str, mode: &'a str, level: &'a str) -> [(&'a str, &'a str); 3] {
+    [
+        ("template", template),
+        ("mode", mode),
+        ("concurrency", level),
+    ]
+}
+
+/// A success rate of 0/1 attempts: value = mean, raw = one 0/1 per attempt.
+fn success_rate(ok: usize, failed: usize, labels: &[(&str, &str)]) -> Sample {
+    let raw: Vec<f64> = std::iter::repeat_n(1.0, ok)
+        .chain(std::iter::repeat_n(0.0, failed))
+        .collect();
+    throughput("sandbox.success_rate", "ratio", raw, labels)
+}
+
+/// The five start phases of `n` starts at latency scale `scale`.
+fn start_phases(rng: &mut Rng, n: usize, scale: f64, labels: &[(&str, &str)]) -> Vec<Sample> {
+    let create = latencies(rng, n, 180.0 * scale, 0.35);
+    let ready = latencies(rng, n, 60.0 * scale, 0.3);
+    let first = latencies(rng, n, 25.0 * scale, 0.3);
+    let tti: Vec<f64> = (0..n).map(|i| create[i] + ready[i] + first[i]).collect();
+    let kill = latencies(rng, n, 30.0 * scale, 0.3);
+    [
+        ("sandbox.create_ms", create),
+        ("sandbox.envd_ready_ms", ready),
+        ("sandbox.first_command_ms", first),
+        ("sandbox.time_to_interactive_ms", tti),
+        ("sandbox.kill_ms", kill),
+    ]
+    .into_iter()
+    .map(|(metric, raw)| latency(metric, "ms", raw, labels))
+    .collect()
+}
+
+/// `01_cold_start.json` as bench-client writes it: one cold start
+/// (`raw` of one observation, no `stats`), one attempt of success rate.
+pub fn client_cold(spec: &CloudSpec) -> ResultDocument {
+    let mut rng = Rng::seed_from_u64(spec.seed ^ 0xc01d);
+    let mut doc = document(spec, Tier::Client, "bench-client", "cold_start");
+    let labels = client_labels("base", "cold", "1");
+    doc.samples = start_phases(&mut rng, 1, 1.0 / spec.speed, &labels);
+    doc.samples.push(success_rate(1, 0, &labels));
+    doc
+}
+
+/// `01_warm_start.json`: `client.warm_raw` warm starts, all successful.
+pub fn client_warm(spec: &CloudSpec, client: &ClientSpec) -> ResultDocument {
+    let mut rng = Rng::seed_from_u64(spec.seed ^ 0x3a53);
+    let mut doc = document(spec, Tier::Client, "bench-client", "warm_start");
+    let labels = client_labels("base", "warm", "1");
+    doc.samples = start_phases(&mut rng, client.warm_raw, 0.4 / spec.speed, &labels);
+    doc.samples.push(success_rate(client.warm_raw, 0, &labels));
+    doc
+}
+
+/// `02_concurrency.json`: per schedule and level, creates per second (one
+/// per repetition; `0.9 × speed × min(level, saturation)`), success rate,
+/// the warm create and time-to-interactive series (latency grows past the
+/// saturation as creates queue), time to first ready, wall clock and 429s;
+/// `parameters.knee` as `client.knee` says.
+pub fn concurrency(spec: &CloudSpec, client: &ClientSpec) -> ResultDocument {
+    let mut rng = Rng::seed_from_u64(spec.seed ^ 0xc0c0);
+    let mut doc = document(spec, Tier::Client, "bench-client", "concurrency");
+    let template = "base";
+    let mut means = Vec::new();
+    for schedule in &client.schedules {
+        for &level in &client.levels {
+            let text = level.to_string();
+            let n = f64::from(level);
+            let sat = f64::from(client.saturation);
+            let labels = [
+                ("template", template),
+                ("concurrency", text.as_str()),
+                ("schedule", schedule.as_str()),
+            ];
+            let rate = 0.9 * spec.speed * n.min(sat);
+            let per_rep = rates(&mut rng, client.repetitions, rate);
+            if schedule == &client.schedules[0] {
+                means.push((n, per_rep.iter().sum::<f64>() / per_rep.len() as f64));
+            }
+            doc.samples.push(throughput(
+                "sandbox.creates_per_second",
+                "sandboxes/s",
+                per_rep,
+                &labels,
+            ));
+            let attempts = level as usize * client.repetitions;
+            let failed = if level > client.saturation {
+                client.failures_past_saturation * client.repetitions
+            } else {
+                0
+            };
+            doc.samples.push(success_rate(
+                attempts - failed.min(attempts),
+                failed.min(attempts),
+                &labels,
+            ));
+            let queueing = (n / sat).max(1.0);
+            let warm = [
+                ("template", template),
+                ("mode", "warm"),
+                ("concurrency", text.as_str()),
+                ("schedule", schedule.as_str()),
+            ];
+            let n_obs = attempts.min(64);
+            let create = latencies(&mut rng, n_obs, 180.0 * 0.4 * queueing / spec.speed, 0.3);
+            let tti: Vec<f64> = create.iter().map(|c| c + 34.0 / spec.speed).collect();
+            doc.samples
+                .push(latency("sandbox.create_ms", "ms", create, &warm));
+            doc.samples
+                .push(latency("sandbox.time_to_interactive_ms", "ms", tti, &warm));
+            doc.samples.push(latency(
+                "sandbox.time_to_first_ready_ms",
+                "ms",
+                latencies(&mut rng, client.repetitions, 110.0 / spec.speed, 0.2),
+                &labels,
+            ));
+            doc.samples.push(latency(
+                "sandbox.wall_clock_ms",
+                "ms",
+                latencies(&mut rng, client.repetitions, 1000.0 * n / rate, 0.1),
+                &labels,
+            ));
+            doc.samples.push(labelled(
+                Sample::new(
+                    "sandbox.rate_limited",
+                    "count",
+                    if level > client.saturation { 2.0 } else { 0.0 },
+                ),
+                &labels,
+            ));
+        }
+    }
+    if client.knee == KneeParameter::Found {
+        let knee =
+            bench_core::stats::knee::find_knee(&means, bench_core::stats::knee::DEFAULT_MIN_GAIN)
+                .map_or(
+                    Value::Null,
+                    |i| json!({"concurrency": means[i].0, "creates_per_second": means[i].1}),
+                );
+        doc.parameters
+            .insert("knee".to_owned(), json!({ template: knee }));
+    }
+    doc.parameters
+        .insert("levels".to_owned(), json!(client.levels));
+    doc
+}
+
+/// `02_pause_resume.json`: pause, resume and first command after resume.
+pub fn pause_resume(spec: &CloudSpec, client: &ClientSpec) -> ResultDocument {
+    let mut rng = Rng::seed_from_u64(spec.seed ^ 0x9a05);
+    let mut doc = document(spec, Tier::Client, "bench-client", "pause_resume");
+    let n = client.warm_raw;
+    for (metric, median) in [
+        ("sandbox.pause_ms", 420.0),
+        ("sandbox.resume_ms", 260.0),
+        ("sandbox.resume_command_ms", 30.0),
+    ] {
+        doc.samples.push(latency(
+            metric,
+            "ms",
+            latencies(&mut rng, n, median / spec.speed, 0.25),
+            &[("template", "base")],
+        ));
+    }
+    doc
+}
+
+fn put_document(root: &Path, spec: &CloudSpec, name: &str, doc: &ResultDocument) {
+    let dir = root.join(&spec.name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), serde_json::to_vec(doc).unwrap()).unwrap();
+}
+
+/// Writes the concurrency sweep and pause/resume documents of `spec` under
+/// `root/<name>/` (`02_concurrency.json`, `02_pause_resume.json`).
+pub fn write_sweep(root: &Path, spec: &CloudSpec, client: &ClientSpec) {
+    put_document(
+        root,
+        spec,
+        "02_concurrency.json",
+        &concurrency(spec, client),
+    );
+    put_document(
+        root,
+        spec,
+        "02_pause_resume.json",
+        &pause_resume(spec, client),
+    );
+}
+
+/// Writes every client document of `spec` under `root/<name>/`: the sweep
+/// and the start documents with one cold start (replacing
+/// [`write_cloud`]'s start documents when both are written).
+pub fn write_client(root: &Path, spec: &CloudSpec, client: &ClientSpec) {
+    put_document(root, spec, "01_cold_start.json", &client_cold(spec));
+    put_document(root, spec, "01_warm_start.json", &client_warm(spec, client));
+    write_sweep(root, spec, client);
+}

@@ -11,12 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-/// Envelope flag of a data message.
-pub const FLAG_DATA: u8 = 0x00;
-/// Envelope flag of a compressed message.
-pub const FLAG_COMPRESSED: u8 = 0x01;
-/// Envelope flag of the end-of-stream message.
-pub const FLAG_END_STREAM: u8 = 0x02;
+pub use e2b_wire::connect::{FLAG_COMPRESSED, FLAG_DATA, FLAG_END_STREAM, split_envelope};
 
 /// A Connect error: a code name (`not_found`, …) and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,20 +58,8 @@ impl ConnectError {
 
     /// HTTP status of a unary error (Connect protocol mapping).
     pub fn http_status(&self) -> StatusCode {
-        let code = match self.code {
-            "canceled" => 499,
-            "invalid_argument" | "failed_precondition" | "out_of_range" => 400,
-            "unauthenticated" => 401,
-            "permission_denied" => 403,
-            "not_found" => 404,
-            "already_exists" | "aborted" => 409,
-            "resource_exhausted" => 429,
-            "unimplemented" => 501,
-            "unavailable" => 503,
-            "deadline_exceeded" => 504,
-            _ => 500,
-        };
-        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(e2b_wire::connect::http_status(self.code))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The error as a unary response.
@@ -101,25 +84,7 @@ pub enum Framing {
 
 /// Wraps one message in an envelope.
 pub fn envelope(flag: u8, payload: &[u8]) -> Bytes {
-    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    let mut out = Vec::with_capacity(5 + payload.len());
-    out.push(flag);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(payload);
-    Bytes::from(out)
-}
-
-/// Splits one envelope off the front of `buf`: (flag, payload, rest).
-pub fn split_envelope(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    if buf.len() < 5 {
-        return None;
-    }
-    let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
-    let end = 5usize.checked_add(len)?;
-    if buf.len() < end {
-        return None;
-    }
-    Some((buf[0], &buf[5..end], &buf[end..]))
+    Bytes::from(e2b_wire::connect::envelope(flag, payload))
 }
 
 /// Reads the request message according to its content type.
@@ -192,11 +157,14 @@ pub fn unary(result: Result<Value, ConnectError>) -> Response {
 
 /// The end-of-stream envelope: `{}` or `{"error":…}`.
 pub fn end_stream(error: Option<&ConnectError>) -> Bytes {
-    let body = match error {
-        None => json!({}),
-        Some(e) => json!({ "error": e.to_json() }),
-    };
-    envelope(FLAG_END_STREAM, body.to_string().as_bytes())
+    let body = error.map(|e| e2b_wire::connect::ErrorBody {
+        code: e.code.to_owned(),
+        message: e.message.clone(),
+    });
+    envelope(
+        FLAG_END_STREAM,
+        &e2b_wire::connect::end_stream_payload(body.as_ref()),
+    )
 }
 
 /// A data envelope carrying `value`.
@@ -231,19 +199,5 @@ impl futures_core::Stream for ChannelStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.0.poll_recv(cx).map(|o| o.map(Ok))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn envelope_round_trip() {
-        let e = envelope(FLAG_END_STREAM, b"{}");
-        assert_eq!(&e[..], &[2, 0, 0, 0, 2, b'{', b'}']);
-        let (flag, payload, rest) = split_envelope(&e).unwrap();
-        assert_eq!((flag, payload, rest.len()), (2, &b"{}"[..], 0));
-        assert!(split_envelope(&e[..6]).is_none());
     }
 }

@@ -11,7 +11,7 @@
 // Handlers return early with ready responses; boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-pub mod base64;
+pub use e2b_wire::base64;
 pub mod connect;
 pub mod files;
 pub mod filesystem;
@@ -32,7 +32,7 @@ use crate::state::Sandbox;
 use connect::ConnectError;
 
 /// The envd port; other ports answer as a closed port.
-pub const ENVD_PORT: u64 = 49983;
+pub use e2b_wire::host::ENVD_PORT;
 
 /// envd's message for a missing or wrong `X-Access-Token`.
 pub const UNAUTHORIZED_MESSAGE: &str =
