@@ -20,7 +20,11 @@ pub const HEADER_NEXT_TOKEN: &str = "x-next-token";
 #[serde(rename_all = "camelCase")]
 pub struct NewSandbox {
     /// Template id or alias (may carry a `:tag`).
-    #[serde(rename = "templateID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "templateID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub template_id: Option<String>,
     /// Seconds until the sandbox is killed (spec default 15 on v1, 300 on v2).
     #[serde(default, skip_serializing_if = "Option::is_none")]

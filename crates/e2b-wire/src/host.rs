@@ -152,7 +152,10 @@ mod tests {
             target("localhost", "abc", ""),
             Err(RouteError::MissingHeader("E2b-Sandbox-Port"))
         );
-        assert_eq!(target("localhost", "abc", "49983"), Ok(("abc".into(), 49983)));
+        assert_eq!(
+            target("localhost", "abc", "49983"),
+            Ok(("abc".into(), 49983))
+        );
     }
 
     #[test]

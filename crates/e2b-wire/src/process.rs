@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn parses_every_event_and_proto3_defaults() {
         let ev = |v: Value| parse_event(&json!({ "event": v }));
-        assert_eq!(ev(json!({"start": {"pid": 42}})), Some(Event::Start { pid: 42 }));
+        assert_eq!(
+            ev(json!({"start": {"pid": 42}})),
+            Some(Event::Start { pid: 42 })
+        );
         assert_eq!(
             ev(json!({"data": {"stdout": base64::encode(b"hi\n")}})),
             Some(Event::Stdout(b"hi\n".to_vec()))
