@@ -112,3 +112,17 @@ pub fn finish(program: &str, outcome: Result<Status, Failure>) -> ExitCode {
         }
     }
 }
+
+/// The worse of two statuses of one run (several suites): interrupted
+/// over a failed check over partial over complete.
+pub fn worst(a: Status, b: Status) -> Status {
+    fn rank(s: Status) -> u8 {
+        match s {
+            Status::Complete => 0,
+            Status::Partial => 1,
+            Status::CheckFailed => 2,
+            Status::Interrupted => 3,
+        }
+    }
+    if rank(b) > rank(a) { b } else { a }
+}

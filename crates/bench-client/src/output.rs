@@ -1,0 +1,118 @@
+//! One result document being built by a scenario, written through the
+//! run's sink each time something is complete (a template, a level), so an
+//! interrupted or failed run keeps what finished.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bench_core::exit::{Failure, Status};
+use bench_core::schema::{ErrorEntry, ErrorKind, ResultDocument, Sample};
+use bench_core::settings::Settings;
+use bench_core::sink::Sink;
+use serde_json::Value;
+
+/// A document and where it goes.
+pub struct DocWriter {
+    sink: Arc<dyn Sink>,
+    file_name: String,
+    doc: ResultDocument,
+}
+
+impl DocWriter {
+    /// A new document for `suite`, written as `file_name`.
+    pub fn new(
+        settings: &Settings,
+        sink: Arc<dyn Sink>,
+        file_name: &str,
+        suite: &str,
+        parameters: BTreeMap<String, Value>,
+    ) -> Self {
+        let mut doc = settings.document(suite, bench_core::time::now_rfc3339());
+        doc.parameters = parameters;
+        DocWriter {
+            sink,
+            file_name: file_name.to_owned(),
+            doc,
+        }
+    }
+
+    /// Adds samples.
+    pub fn samples(&mut self, samples: impl IntoIterator<Item = Sample>) {
+        self.doc.samples.extend(samples);
+    }
+
+    /// Adds error entries.
+    pub fn errors(&mut self, errors: impl IntoIterator<Item = ErrorEntry>) {
+        self.doc.errors.extend(errors);
+    }
+
+    /// Adds one error entry.
+    pub fn error(&mut self, probe: &str, kind: ErrorKind, message: impl Into<String>) {
+        self.doc.errors.push(ErrorEntry {
+            probe: probe.to_owned(),
+            kind,
+            message: message.into(),
+        });
+    }
+
+    /// Sets a parameter.
+    pub fn parameter(&mut self, key: &str, value: Value) {
+        self.doc.parameters.insert(key.to_owned(), value);
+    }
+
+    /// Writes the document as it is now (a replacing sink) — stdout only
+    /// gets the final write, see [`DocWriter::finish`].
+    pub fn checkpoint(&mut self) -> Result<(), Failure> {
+        if self.sink.replaces() {
+            self.write()?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self) -> Result<(), Failure> {
+        self.doc.finished_at = bench_core::time::now_rfc3339();
+        let location = self.sink.write(&self.file_name, &self.doc).map_err(|e| {
+            Failure::runtime(format!(
+                "measured {} samples but could not write {}: {e}",
+                self.doc.samples.len(),
+                self.file_name
+            ))
+        })?;
+        tracing::debug!("wrote {location}");
+        Ok(())
+    }
+
+    /// The final write; with `interrupted`, an `interrupted` entry is added.
+    /// Returns the document's status.
+    pub fn finish(mut self, interrupted: bool) -> Result<Status, Failure> {
+        if interrupted
+            && !self
+                .doc
+                .errors
+                .iter()
+                .any(|e| e.kind == ErrorKind::Interrupted)
+        {
+            let suite = self.doc.suite.clone();
+            self.error(
+                &suite,
+                ErrorKind::Interrupted,
+                "interrupted; what finished is kept",
+            );
+        }
+        self.write()?;
+        tracing::info!(
+            "{}: {} samples, {} errors, written to {}",
+            self.doc.suite,
+            self.doc.samples.len(),
+            self.doc.errors.len(),
+            self.sink.location()
+        );
+        Ok(if interrupted {
+            Status::Interrupted
+        } else if self.doc.errors.is_empty() {
+            Status::Complete
+        } else {
+            Status::Partial
+        })
+    }
+}
