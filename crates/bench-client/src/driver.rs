@@ -67,24 +67,25 @@ pub fn new_sandbox(ctx: &Ctx, template: &str) -> NewSandbox {
     }
 }
 
-/// Creates a sandbox, waiting out 429s as `Retry-After` asks, within one
-/// phase timeout counted from `started`. Registers it in the ledger.
-pub async fn create(
+/// Runs `call` until it is not answered 429, waiting as `Retry-After`
+/// asks (else a doubling backoff), all within one phase timeout counted
+/// from `started`; `rate_limited` counts the 429s.
+pub async fn retrying<T, F, Fut>(
     ctx: &Ctx,
-    template: &str,
+    what: &str,
     started: Instant,
     rate_limited: &mut u32,
-) -> Result<Sandbox, ApiError> {
-    let body = new_sandbox(ctx, template);
+    mut call: F,
+) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
     let deadline = started + ctx.phase_timeout;
     let mut backoff = Duration::from_millis(100);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match ctx.within("POST create", left, ctx.api.create(&body)).await {
-            Ok(sb) => {
-                ctx.ledger.add(&sb.sandbox_id);
-                return Ok(sb);
-            }
+        match ctx.within(what, left, call()).await {
             Err(ApiError::RateLimited {
                 message,
                 retry_after,
@@ -98,15 +99,31 @@ pub async fn create(
                         retry_after,
                     });
                 }
-                tracing::debug!("429 on create; retrying in {wait:?}");
+                tracing::debug!("429 on {what}; retrying in {wait:?}");
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = ctx.cancel.cancelled() => return Err(ApiError::Interrupted),
                 }
             }
-            Err(e) => return Err(e),
+            other => return other,
         }
     }
+}
+
+/// Creates a sandbox, waiting out 429s, and registers it in the ledger.
+pub async fn create(
+    ctx: &Ctx,
+    template: &str,
+    started: Instant,
+    rate_limited: &mut u32,
+) -> Result<Sandbox, ApiError> {
+    let body = new_sandbox(ctx, template);
+    let sb = retrying(ctx, "POST create", started, rate_limited, || {
+        ctx.api.create(&body)
+    })
+    .await?;
+    ctx.ledger.add(&sb.sandbox_id);
+    Ok(sb)
 }
 
 /// The envd of a created sandbox.
@@ -181,7 +198,9 @@ pub async fn cycle(ctx: &Ctx, template: &str, scheduled: Instant) -> Cycle {
         return out;
     }
     let t4 = Instant::now();
-    match ctx.phase("kill", ctx.api.kill(&sb.sandbox_id)).await {
+    let id = sb.sandbox_id.clone();
+    let killed = retrying(ctx, "kill", t4, &mut out.rate_limited, || ctx.api.kill(&id)).await;
+    match killed {
         Ok(_) => {
             out.phases.kill = Some(ms(t4.elapsed()));
             ctx.ledger.remove(&sb.sandbox_id);

@@ -72,6 +72,12 @@ pub async fn kill_with_retries(api: &ControlPlane, id: &str) -> bool {
     for attempt in 1..=KILL_ATTEMPTS {
         match tokio::time::timeout(Duration::from_secs(30), api.kill(id)).await {
             Ok(Ok(_)) => return true,
+            Ok(Err(crate::api::ApiError::RateLimited { retry_after, .. })) => {
+                let wait = retry_after.unwrap_or(Duration::from_secs(1));
+                tracing::debug!("killing sandbox {id}: 429, waiting {wait:?}");
+                tokio::time::sleep(wait.min(Duration::from_secs(10))).await;
+                continue;
+            }
             Ok(Err(e)) => {
                 tracing::warn!("killing sandbox {id} (attempt {attempt}): {e}");
             }

@@ -263,8 +263,11 @@ fn mask_secret_assignments(text: &str) -> String {
             name_end -= 1;
         }
         let name_start = text[..name_end]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-' || *c == '.'))
+            // Past the delimiter, which may be wider than one byte (`×`).
+            .map_or(0, |(p, c)| p + c.len_utf8());
         let name = &text[name_start..name_end];
         if name.is_empty() || !is_secret_name(name) {
             i += 1;
@@ -304,6 +307,13 @@ fn mask_secret_assignments(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multibyte_text_before_a_separator_is_not_split() {
+        let line = "create failed 11×: 500 from POST /v2/sandboxes";
+        assert_eq!(redact_str(line), line);
+        assert_eq!(redact_str("é token=abcdef123"), "é token=***");
+    }
 
     #[test]
     fn secret_names() {
