@@ -191,6 +191,17 @@ async fn create_get_list_delete() {
         .unwrap();
     assert_eq!(del.status(), 204);
     assert!(!sandbox.workdir.exists());
+    // The tree is deleted after the answer, off the request path.
+    let mut doomed = sandbox.workdir.clone().into_os_string();
+    doomed.push(".gone");
+    let doomed = std::path::PathBuf::from(doomed);
+    for _ in 0..3000 {
+        if !doomed.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!doomed.exists(), "{} was never deleted", doomed.display());
     let del = c
         .delete(format!("{}/sandboxes/{id}", s.api_url))
         .header("X-API-Key", KEY)
