@@ -39,16 +39,9 @@ esac
 
 say() { echo "client-rss: $*" >&2; }
 
-if [ "$build" = 1 ]; then
-    say "building $profile bench-client and bench-sim (release: a few minutes on 2 cores)"
-    flag=(); [ "$profile" = release ] && flag=(--release)
-    CARGO_INCREMENTAL=0 cargo build -q "${flag[@]}" -p bench-client -p e2b-sim
-fi
-client=target/$profile/bench-client
-sim=target/$profile/bench-sim
-for b in "$client" "$sim"; do
-    [ -x "$b" ] || { say "$b missing: run without --no-build"; exit 1; }
-done
+# shellcheck source=scripts/lib/client-bench.sh
+source scripts/lib/client-bench.sh
+client_bench_build "$profile" "$build"
 
 # Each side: N API + N envd sockets, plus the emulator's process pipes.
 want_fds=$((level * 6 + 1024))
@@ -60,32 +53,7 @@ fi
 [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want_fds" ] && ulimit -n "$want_fds"
 
 work=$(mktemp -d)
-sim_pid=""
-cleanup() {
-    if [ -n "$sim_pid" ] && kill -0 "$sim_pid" 2>/dev/null; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-key="e2b_$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-"$sim" serve --listen 127.0.0.1:0 --api-key "$key" --time-scale 0 \
-    >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-for _ in $(seq 1 100); do
-    [ "$(grep -c '^E2B_' "$work/sim.out" 2>/dev/null || true)" -ge 3 ] && break
-    kill -0 "$sim_pid" 2>/dev/null || { say "bench-sim exited:"; cat "$work/sim.err" >&2; exit 1; }
-    sleep 0.1
-done
-[ "$(grep -c '^E2B_' "$work/sim.out" || true)" -ge 3 ] || {
-    say "bench-sim printed no endpoints within 10 s"; cat "$work/sim.err" >&2; exit 1; }
-while IFS='=' read -r name value; do
-    case "$name" in E2B_API_URL|E2B_SANDBOX_URL|E2B_DOMAIN) export "$name=$value" ;; esac
-done <"$work/sim.out"
-export E2B_API_KEY="$key"
+client_bench_start_sim
 say "emulator at $E2B_API_URL; open-file limit $(ulimit -n); burst of $level"
 
 cmd=("$client" -q concurrency --levels "$level" --mode burst \

@@ -68,6 +68,17 @@ if cargo tree -p bench-sandbox -e normal --locked | grep -E '^[^a-z]*(tokio|obje
 fi
 cargo build -p bench-sandbox --locked
 
+step "static bench-sandbox: <= 2 MiB, paste snippet <= 1.5 MiB, paste -> import (before the tests: bench-client uploads this build)"
+# build-static.sh and paste-bundle.sh fail when a size target is missed.
+bash scripts/build-static.sh bench-sandbox
+paste_dir="$(mktemp -d)"
+trap 'rm -rf "$paste_dir"' EXIT
+bash scripts/paste-bundle.sh --binary target/static/bench-sandbox --output "$paste_dir/bundle.sh" \
+    --dest "$paste_dir/sandbox" -- cpu --threads 1 --time 300ms --paste -q
+sh "$paste_dir/bundle.sh" >"$paste_dir/paste.txt"
+cargo run -q --locked -p bench-report -- --input "$paste_dir/outputs" import --cloud ci "$paste_dir/paste.txt"
+test -s "$paste_dir/outputs/ci/sandbox_performance_manual.json"
+
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast
@@ -79,13 +90,3 @@ cargo test -p bench-core --no-default-features --lib --locked -q
 # nextest does not run doc tests.
 cargo test --workspace --doc --locked
 
-step "static bench-sandbox: <= 2 MiB, paste snippet <= 1.5 MiB, paste -> import"
-# build-static.sh and paste-bundle.sh fail when a size target is missed.
-bash scripts/build-static.sh bench-sandbox
-paste_dir="$(mktemp -d)"
-trap 'rm -rf "$paste_dir"' EXIT
-bash scripts/paste-bundle.sh --binary target/static/bench-sandbox --output "$paste_dir/bundle.sh" \
-    --dest "$paste_dir/sandbox" -- cpu --threads 1 --time 300ms --paste -q
-sh "$paste_dir/bundle.sh" >"$paste_dir/paste.txt"
-cargo run -q --locked -p bench-report -- --input "$paste_dir/outputs" import --cloud ci "$paste_dir/paste.txt"
-test -s "$paste_dir/outputs/ci/sandbox_performance_manual.json"

@@ -77,6 +77,15 @@ pub enum Command {
     /// Check DNS, TLS, key, templates, create, envd routing and kill, one line
     /// each with its fix; prints the settings that worked
     Doctor,
+    /// Upload bench-sandbox into a sandbox of each template, run its suite
+    /// there and store its document (03_sandbox_performance.json)
+    Sandbox(SandboxArgs),
+    /// Everything in order: lifecycle, concurrency, pause, sandbox, then
+    /// summary_report.json
+    Run(RunArgs),
+    /// Write summary_report.json from the results already in --output-dir
+    /// (nothing is contacted)
+    Summary,
     /// Kill every sandbox created by e2b-bench (all runs, or --run-id)
     Cleanup(CleanupArgs),
 }
@@ -171,4 +180,66 @@ pub struct CleanupArgs {
     /// List what would be killed, kill nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Which bench-sandbox to upload and how to run it (`sandbox`, `run`).
+#[derive(Debug, Clone, Args)]
+pub struct SandboxTarget {
+    /// The bench-sandbox binary to upload [default: beside bench-client,
+    /// then target/static/bench-sandbox]
+    #[arg(long, value_name = "PATH")]
+    pub bench_sandbox: Option<PathBuf>,
+    /// Longest wait for the whole in-sandbox suite of one template
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30m")]
+    pub suite_timeout: Duration,
+    /// Flags for `bench-sandbox run`, after `--` (e.g. -- --skip pkg)
+    #[arg(last = true, value_name = "BENCH_SANDBOX_FLAGS")]
+    pub sandbox_flags: Vec<String>,
+}
+
+/// `sandbox` flags.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// A short run: `bench-sandbox run --quick`
+    #[arg(long)]
+    pub quick: bool,
+    /// Binary, time limit, pass-through flags.
+    #[command(flatten)]
+    pub target: SandboxTarget,
+}
+
+/// The suites of `run`, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum SuiteName {
+    /// `lifecycle`.
+    Lifecycle,
+    /// `concurrency`.
+    Concurrency,
+    /// `pause`.
+    Pause,
+    /// `sandbox`.
+    Sandbox,
+}
+
+/// `run` flags.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Every suite short (about a minute against a real cluster)
+    #[arg(long)]
+    pub quick: bool,
+    /// Suites to leave out (comma-separated or repeated)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SUITE")]
+    pub skip: Vec<SuiteName>,
+    /// Only these suites (comma-separated or repeated)
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "SUITE",
+        conflicts_with = "skip"
+    )]
+    pub only: Vec<SuiteName>,
+    /// The in-sandbox suite's binary, limit and flags.
+    #[command(flatten)]
+    pub target: SandboxTarget,
 }

@@ -12,6 +12,7 @@ mod ledger;
 mod output;
 mod runner;
 mod scenarios;
+mod summary;
 
 use std::process::ExitCode;
 

@@ -116,3 +116,54 @@ impl DocWriter {
         })
     }
 }
+
+/// The run's sink, remembering the last version of every document written
+/// through it, so `run` can summarise what it wrote wherever it went (a
+/// directory or an object store).
+pub struct Recorder {
+    inner: Box<dyn Sink>,
+    written: std::sync::Mutex<BTreeMap<String, ResultDocument>>,
+}
+
+impl Recorder {
+    /// Wraps `inner`.
+    pub fn new(inner: Box<dyn Sink>) -> Self {
+        Recorder {
+            inner,
+            written: Default::default(),
+        }
+    }
+
+    /// The documents written so far, by file name.
+    pub fn written(&self) -> BTreeMap<String, ResultDocument> {
+        self.written
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Sink for Recorder {
+    fn write_json(
+        &self,
+        file_name: &str,
+        value: &Value,
+    ) -> Result<String, bench_core::sink::SinkError> {
+        let location = self.inner.write_json(file_name, value)?;
+        if let Ok(doc) = serde_json::from_value::<ResultDocument>(value.clone()) {
+            self.written
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(file_name.to_owned(), doc);
+        }
+        Ok(location)
+    }
+
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+
+    fn replaces(&self) -> bool {
+        self.inner.replaces()
+    }
+}

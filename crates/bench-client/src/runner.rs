@@ -16,7 +16,9 @@ use crate::ctx::{Cancel, Ctx};
 use crate::endpoints::{EndpointFlags, Endpoints};
 use crate::http::{self, HttpOptions};
 use crate::ledger::{self, Ledger, RUN_METADATA_KEY};
+use crate::output::Recorder;
 use crate::scenarios;
+use crate::summary;
 
 /// What every scenario needs besides the context.
 pub struct Run {
@@ -30,6 +32,8 @@ pub struct Run {
     pub parameters: BTreeMap<String, Value>,
     /// `--run-id` was given (cleanup filters by it).
     pub explicit_run_id: bool,
+    /// What was written through `sink` (`run` summarises it).
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 /// Templates from `--template`, else `E2B_TEMPLATES`, else `base`.
@@ -110,6 +114,9 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
         let parameters = info_parameters(&cli.conn, &settings);
         return bench_core::info::run(&settings, parameters);
     }
+    if let Command::Summary = cli.command {
+        return summary_of_directory(&settings);
+    }
     let conn = cli.conn;
     if conn.phase_timeout.is_zero() || conn.sandbox_timeout.as_secs() < 1 {
         return Err(Failure::usage(
@@ -134,16 +141,26 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
         ca_cert,
         fresh_connections: conn.fresh_connections,
     })?;
-    if let Command::Lifecycle(_) | Command::Concurrency(_) | Command::Pause(_) = cli.command
+    if let Command::Lifecycle(_)
+    | Command::Concurrency(_)
+    | Command::Pause(_)
+    | Command::Sandbox(_)
+    | Command::Run(_) = cli.command
         && key.is_none()
     {
         return Err(Failure::usage(
             "E2B_API_KEY is not set: put `export E2B_API_KEY=e2b_…` in .e2b_env (or the environment)",
         ));
     }
-    let sink: Arc<dyn Sink> = match cli.command {
-        Command::Doctor | Command::Cleanup(_) => Arc::new(bench_core::sink::StdoutSink::new()),
-        _ => Arc::from(settings.open_sink()?),
+    check_suite_flags(&cli.command, &settings)?;
+    let (sink, recorder): (Arc<dyn Sink>, _) = match cli.command {
+        Command::Doctor | Command::Cleanup(_) => {
+            (Arc::new(bench_core::sink::StdoutSink::new()), None)
+        }
+        _ => {
+            let recorder = Arc::new(Recorder::new(settings.open_sink()?));
+            (recorder.clone(), Some(recorder))
+        }
     };
     let parameters = BTreeMap::from([
         ("templates".into(), json!(templates)),
@@ -188,6 +205,7 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
         templates,
         parameters,
         explicit_run_id,
+        recorder,
     });
     runtime.block_on(async move {
         let (fire, cancel) = Cancel::new();
@@ -229,6 +247,66 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
             ))),
         }
     })
+}
+
+/// `summary`: `summary_report.json` from the documents already in the
+/// output directory (no cluster is contacted).
+fn summary_of_directory(settings: &Settings) -> Result<Status, Failure> {
+    use bench_core::sink::OutputTarget;
+    let OutputTarget::Dir(dir) = &settings.output else {
+        return Err(Failure::usage(
+            "summary reads a local results directory: give --output-dir DIR (copy object-store results down first; `run` writes its summary wherever it writes)",
+        ));
+    };
+    let docs = summary::load(dir).map_err(Failure::usage)?;
+    if docs.is_empty() {
+        return Err(Failure::usage(format!(
+            "{}: no bench-client or bench-host results to summarise; run `bench-client run` (or lifecycle, concurrency, sandbox) first, or give --output-dir DIR",
+            dir.display()
+        )));
+    }
+    let sink = settings.open_sink()?;
+    let at = summary::write(sink.as_ref(), &summary::build(&docs))
+        .map_err(|e| Failure::runtime(format!("cannot write {}: {e}", summary::FILE_NAME)))?;
+    tracing::info!(
+        "summary of {} documents written to {at}",
+        docs.inputs().count()
+    );
+    Ok(Status::Complete)
+}
+
+/// Flags of `sandbox` and `run` checked before anything is created: the
+/// bench-sandbox binary exists, and `run` (several documents) writes to a
+/// directory.
+fn check_suite_flags(command: &Command, settings: &Settings) -> Result<(), Failure> {
+    use bench_core::sink::OutputTarget;
+    let target = match command {
+        Command::Sandbox(a) => &a.target,
+        Command::Run(a) => {
+            if matches!(
+                settings.output,
+                OutputTarget::Stdout | OutputTarget::Paste | OutputTarget::File(_)
+            ) {
+                return Err(Failure::usage(
+                    "--output is refused for run: it writes several documents; use --output-dir DIR (or an s3://, gs://, az:// URL)",
+                ));
+            }
+            if scenarios::run_all::selected(a).is_empty() {
+                return Err(Failure::usage(
+                    "--skip/--only leave no suite to run; choose from lifecycle, concurrency, pause, sandbox",
+                ));
+            }
+            if !scenarios::run_all::selected(a).contains(&crate::cli::SuiteName::Sandbox) {
+                return Ok(());
+            }
+            &a.target
+        }
+        _ => return Ok(()),
+    };
+    if target.suite_timeout.is_zero() {
+        return Err(Failure::usage("--suite-timeout must be > 0"));
+    }
+    scenarios::sandbox::locate(target.bench_sandbox.as_deref()).map(|_| ())
 }
 
 /// True when `--run-id` was given rather than generated (generated ids

@@ -126,3 +126,9 @@ pub fn worst(a: Status, b: Status) -> Status {
     }
     if rank(b) > rank(a) { b } else { a }
 }
+
+/// The worst status of several suites of one run (`bench-client run`), or
+/// `Complete` when there are none; see [`worst`] for the order.
+pub fn worst_of(statuses: impl IntoIterator<Item = Status>) -> Status {
+    statuses.into_iter().fold(Status::Complete, worst)
+}

@@ -28,7 +28,11 @@ pub mod paste;
 pub mod probe;
 pub mod progress;
 pub mod redact;
+#[cfg(feature = "schema-check")]
+pub mod sandbox_doc;
 pub mod schema;
+#[cfg(feature = "schema-check")]
+pub mod schema_check;
 pub mod settings;
 pub mod sink;
 pub mod stats;

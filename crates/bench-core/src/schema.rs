@@ -12,6 +12,12 @@ use serde_json::Value;
 /// The version written into every document and the only one this build reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The file of bench-client's per-cloud summary (contract: "Files"), which is
+/// not a result document.
+pub const SUMMARY_FILE: &str = "summary_report.json";
+/// The `schema` field of that summary; bumped when a field changes meaning.
+pub const SUMMARY_SCHEMA: &str = "e2b-bench-summary/1";
+
 /// One suite's results: what ran, where, with which parameters, and every
 /// sample and error it produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

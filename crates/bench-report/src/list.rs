@@ -1,20 +1,77 @@
 //! `bench-report list`: one row per result file found under the input,
-//! sorted by cloud, suite and start time.
+//! sorted by cloud, suite and start time; each cloud's summaries
+//! (`summary_report.json`, suite shown as `summary`) follow its results.
 
 use std::io::Write;
 
 use bench_core::exit::{Failure, Status};
+use serde::Deserialize;
 
 use crate::load::{self, Loaded};
-use crate::source::Source;
+use crate::source::{FileRef, Source};
+
+/// The suite column of a `summary_report.json` row.
+const SUMMARY_SUITE: &str = "summary";
+
+/// The fields of a summary that `list` shows; anything else is ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SummaryHead {
+    run_id: Option<String>,
+    generated_at: Option<String>,
+    tool: Option<bench_core::schema::Tool>,
+}
+
+/// A listed summary.
+#[derive(Debug)]
+pub struct SummaryEntry {
+    /// Where it was found.
+    pub file: FileRef,
+    /// The path or URL.
+    pub location: String,
+    run_id: String,
+    generated_at: String,
+    tool: String,
+}
+
+/// Reads the head of each summary; one that is not JSON is a warning.
+fn summaries(source: &Source, files: &[FileRef]) -> Vec<SummaryEntry> {
+    files
+        .iter()
+        .filter_map(|f| {
+            let location = source.location(f);
+            let head = source.read(f).and_then(|bytes| {
+                serde_json::from_slice::<SummaryHead>(&bytes)
+                    .map_err(|e| format!("not a valid summary: {e}"))
+            });
+            match head {
+                Ok(h) => Some(SummaryEntry {
+                    file: f.clone(),
+                    location,
+                    run_id: h.run_id.unwrap_or_default(),
+                    generated_at: h.generated_at.unwrap_or_default(),
+                    tool: h
+                        .tool
+                        .map(|t| format!("{} {}", t.name, t.version))
+                        .unwrap_or_default(),
+                }),
+                Err(reason) => {
+                    tracing::warn!("skipping {location}: {reason}");
+                    None
+                }
+            }
+        })
+        .collect()
+}
 
 /// Lists the results under `source` on stdout.
 pub fn run(source: &Source, cloud: Option<&str>, history: bool) -> Result<Status, Failure> {
-    let files = source.files(cloud, history)?;
-    let (mut entries, skipped) = load::load(source, &files);
+    let listing = source.listing(cloud, history)?;
+    let (mut entries, skipped) = load::load(source, &listing.results);
     for s in &skipped {
         tracing::warn!("skipping {}: {}", s.location, s.reason);
     }
+    let summaries = summaries(source, &listing.summaries);
     entries.sort_by(|a, b| {
         let key = |e: &Loaded| {
             (
@@ -27,19 +84,26 @@ pub fn run(source: &Source, cloud: Option<&str>, history: bool) -> Result<Status
         key(a).cmp(&key(b))
     });
     let mut out = std::io::stdout().lock();
-    write_table(&mut out, &entries).map_err(|e| Failure::runtime(format!("stdout: {e}")))?;
+    write_table(&mut out, &entries, &summaries)
+        .map_err(|e| Failure::runtime(format!("stdout: {e}")))?;
     Ok(Status::Complete)
 }
 
-/// Writes an aligned table (or a note when there is nothing).
-pub fn write_table(out: &mut impl Write, entries: &[Loaded]) -> std::io::Result<()> {
-    if entries.is_empty() {
+/// Writes an aligned table (or a note when there is nothing): the result
+/// files, then after each cloud's results its summaries (oldest first,
+/// `STARTED` being when the summary was made, `-` for samples and errors).
+pub fn write_table(
+    out: &mut impl Write,
+    entries: &[Loaded],
+    summaries: &[SummaryEntry],
+) -> std::io::Result<()> {
+    if entries.is_empty() && summaries.is_empty() {
         return writeln!(out, "no result files found");
     }
     let header = [
         "CLOUD", "SUITE", "RUN ID", "STARTED", "TOOL", "SAMPLES", "ERRORS", "FILE",
     ];
-    let rows: Vec<[String; 8]> = entries
+    let mut rows: Vec<[String; 8]> = entries
         .iter()
         .map(|e| {
             [
@@ -54,6 +118,29 @@ pub fn write_table(out: &mut impl Write, entries: &[Loaded]) -> std::io::Result<
             ]
         })
         .collect();
+    let mut summaries: Vec<&SummaryEntry> = summaries.iter().collect();
+    summaries.sort_by(|a, b| {
+        (&a.file.cloud, &a.generated_at, &a.file.relative).cmp(&(
+            &b.file.cloud,
+            &b.generated_at,
+            &b.file.relative,
+        ))
+    });
+    for s in summaries {
+        let row = [
+            s.file.cloud.clone(),
+            SUMMARY_SUITE.to_owned(),
+            s.run_id.clone(),
+            s.generated_at.clone(),
+            s.tool.clone(),
+            "-".to_owned(),
+            "-".to_owned(),
+            s.location.clone(),
+        ];
+        // After the cloud's last result row (rows are sorted by cloud).
+        let at = rows.partition_point(|r| r[0] <= row[0]);
+        rows.insert(at, row);
+    }
     let mut widths = header.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -13,7 +13,6 @@ mod load;
 mod model;
 mod parallel;
 mod render;
-mod schema_check;
 mod significance;
 mod source;
 mod thresholds;

@@ -15,6 +15,11 @@ use bench_core::sink::{HISTORY_DIR, ObjectSink, OutputTarget};
 /// The directory under the root that holds rendered reports, never results.
 pub const REPORTS_DIR: &str = "reports";
 
+/// bench-client's per-cloud summary (contract: "Files"). Not a result
+/// document: it is listed apart from them ([`Source::listing`]) and linked
+/// from the report, never parsed as one.
+pub use bench_core::schema::SUMMARY_FILE;
+
 /// One result file found under the root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRef {
@@ -26,6 +31,23 @@ pub struct FileRef {
     pub history_run: Option<String>,
     /// The path relative to the root, `/`-separated.
     pub relative: String,
+}
+
+impl FileRef {
+    /// True for a cloud's `summary_report.json` (current or in `history/`).
+    pub fn is_summary(&self) -> bool {
+        self.file_name == SUMMARY_FILE
+    }
+}
+
+/// The files under the root: result documents and summaries, each sorted
+/// by relative path.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Result files (parse them with [`crate::load`]).
+    pub results: Vec<FileRef>,
+    /// `summary_report.json` files, one per cloud (and per earlier run).
+    pub summaries: Vec<FileRef>,
 }
 
 /// A local directory or an object-store prefix of results.
@@ -92,8 +114,15 @@ impl Source {
     }
 
     /// Every result file, sorted by relative path; `history` adds earlier
-    /// runs; `cloud` keeps one cloud.
+    /// runs; `cloud` keeps one cloud. Summaries ([`SUMMARY_FILE`]) are not
+    /// result files and are left out.
     pub fn files(&self, cloud: Option<&str>, history: bool) -> Result<Vec<FileRef>, Failure> {
+        Ok(self.listing(cloud, history)?.results)
+    }
+
+    /// Like [`files`](Self::files), with the summaries found beside the
+    /// result files, from one listing of the root.
+    pub fn listing(&self, cloud: Option<&str>, history: bool) -> Result<Listing, Failure> {
         let relative = match self {
             Source::Dir(dir) => local_json_files(dir)
                 .map_err(|e| Failure::usage(format!("--input {}: {e}", dir.display())))?,
@@ -108,7 +137,8 @@ impl Source {
             .filter(|f| cloud.is_none_or(|c| c == f.cloud))
             .collect();
         files.sort_by(|a, b| a.relative.cmp(&b.relative));
-        Ok(files)
+        let (summaries, results) = files.into_iter().partition(FileRef::is_summary);
+        Ok(Listing { results, summaries })
     }
 
     /// The bytes of one file.
@@ -175,8 +205,9 @@ fn local_json_files(root: &Path) -> std::io::Result<Vec<String>> {
     Ok(found)
 }
 
-/// Every `*.json` file under `dir`, recursively, sorted; directories named
-/// in `skip` are not entered.
+/// Every `*.json` file under `dir`, recursively, sorted, except summaries
+/// ([`SUMMARY_FILE`], not result documents); directories named in `skip`
+/// are not entered.
 pub fn json_files_under(dir: &Path, skip: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_owned()];
@@ -187,7 +218,9 @@ pub fn json_files_under(dir: &Path, skip: &[&str]) -> Vec<PathBuf> {
                 if !skip.iter().any(|s| entry.file_name() == *s) {
                     pending.push(path);
                 }
-            } else if path.extension().is_some_and(|x| x == "json") {
+            } else if path.extension().is_some_and(|x| x == "json")
+                && entry.file_name() != SUMMARY_FILE
+            {
                 out.push(path);
             }
         }
@@ -207,6 +240,18 @@ fn children(dir: &Path) -> Vec<std::fs::DirEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summaries_are_told_apart_from_results() {
+        let f = classify("aws/summary_report.json").unwrap();
+        assert!(f.is_summary());
+        assert!(
+            classify("aws/history/r1/summary_report.json")
+                .unwrap()
+                .is_summary()
+        );
+        assert!(!classify("aws/01_cold_start.json").unwrap().is_summary());
+    }
 
     #[test]
     fn classifies_the_layout_the_tiers_write() {

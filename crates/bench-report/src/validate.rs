@@ -7,11 +7,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bench_core::exit::{Failure, Status};
-use bench_core::schema::SCHEMA_VERSION;
+use bench_core::schema::{SCHEMA_VERSION, SUMMARY_SCHEMA};
 use serde_json::Value;
 
-use crate::schema_check;
 use crate::source::{Source, json_files_under};
+use bench_core::schema_check;
 
 /// Runs `validate` on `paths`, or on every file under `--input`.
 pub fn run(
@@ -102,6 +102,11 @@ pub fn problems(bytes: &[u8]) -> Vec<String> {
         }
         Err(e) => return vec![format!("not valid JSON: {e}")],
     };
+    if value.get("schema_version").is_none()
+        && let Some(schema) = value.get("schema").and_then(Value::as_str)
+    {
+        return summary_problems(schema, &value);
+    }
     match value.get("schema_version").and_then(Value::as_u64) {
         Some(v) if v != u64::from(SCHEMA_VERSION) => {
             return vec![format!(
@@ -111,4 +116,19 @@ pub fn problems(bytes: &[u8]) -> Vec<String> {
         _ => {}
     }
     schema_check::violations(&value)
+}
+
+/// A bench-client summary (`summary_report.json`) is not a result document:
+/// only its `schema` and outline are checked.
+fn summary_problems(schema: &str, value: &Value) -> Vec<String> {
+    if schema != SUMMARY_SCHEMA {
+        return vec![format!(
+            "summary schema '{schema}' is not supported (this build reads {SUMMARY_SCHEMA}); use the bench-report of the bench-client that wrote it"
+        )];
+    }
+    ["cloud", "templates"]
+        .iter()
+        .filter(|k| value.get(**k).is_none())
+        .map(|k| format!("/: summary without \"{k}\""))
+        .collect()
 }

@@ -57,3 +57,29 @@ fn reports_each_invalid_file_and_exits_1() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no JSON files to validate"), "{stderr}");
 }
+
+#[test]
+fn a_summary_named_on_the_command_line_is_checked_as_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("summary_report.json");
+    std::fs::write(
+        &good,
+        r#"{"schema":"e2b-bench-summary/1","cloud":"aws","templates":{}}"#,
+    )
+    .unwrap();
+    let future = dir.path().join("future_summary.json");
+    std::fs::write(
+        &future,
+        r#"{"schema":"e2b-bench-summary/9","cloud":"aws","templates":{}}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(report(dir.path()).arg("validate").arg(&good));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.starts_with("ok "), "{stdout}");
+    let (code, stdout, stderr) = run(report(dir.path()).arg("validate").arg(&future));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("summary schema 'e2b-bench-summary/9' is not supported"),
+        "{stdout}"
+    );
+}

@@ -363,6 +363,7 @@ async fn create_sandbox(sim: &Sim, body: &Bytes, form: CreateForm) -> Response {
             auto_pause: req.auto_pause.unwrap_or(false),
         }),
         workdir,
+        commands: sim.registry.commands(),
         processes: ProcessTable::default(),
     });
     sim.registry.insert(sandbox.clone());

@@ -146,6 +146,12 @@ pub struct SimConfig {
     pub root_parent: Option<PathBuf>,
     /// How often the expiry task looks for sandboxes past their timeout.
     pub expiry_tick: Duration,
+    /// Run each sandbox's commands in their own mount namespace, where the
+    /// sandbox's directory is at `/home/user`, `/root` and `/tmp`, when this
+    /// machine allows it (checked at start; see [`crate::namespace`]).
+    /// `false` (`--no-mount-namespace`): host processes in the sandbox's
+    /// directory, as where namespaces are unavailable. Default `true`.
+    pub mount_namespace: bool,
 }
 
 impl SimConfig {
@@ -177,6 +183,7 @@ impl Default for SimConfig {
             rate_limit: None,
             root_parent: None,
             expiry_tick: Duration::from_millis(50),
+            mount_namespace: true,
         }
     }
 }

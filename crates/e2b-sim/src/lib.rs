@@ -14,6 +14,7 @@ pub mod config;
 pub mod envd;
 pub mod ids;
 pub mod latency;
+pub mod namespace;
 pub mod process_table;
 pub mod proxy;
 pub mod state;
@@ -30,6 +31,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{Dist, FaultConfig, FaultScope, LatencyConfig, RateLimit, SimConfig};
+pub use namespace::Commands;
 pub use state::Registry;
 
 /// Counters served at `GET /_sim/stats`.
@@ -43,6 +45,9 @@ pub struct Stats {
     pub killed: u64,
     /// Expired at their timeout.
     pub expired: u64,
+    /// How commands see their sandbox's files: `mount-namespace` or
+    /// `user-namespace` (at `/home/user`, `/root`, `/tmp`), or `host`.
+    pub commands: Commands,
 }
 
 /// The counters of a registry.
@@ -53,6 +58,7 @@ pub fn stats(registry: &Registry) -> Stats {
         created: c.created.load(Ordering::Relaxed),
         killed: c.killed.load(Ordering::Relaxed),
         expired: c.expired.load(Ordering::Relaxed),
+        commands: registry.commands(),
     }
 }
 
@@ -103,7 +109,8 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimServer> {
     ));
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
 
-    let registry = Arc::new(Registry::default());
+    let commands = command_mode(&config, &root).await;
+    let registry = Arc::new(Registry::new(commands));
     let domain = config.domain.clone();
     let tick = config.expiry_tick.max(Duration::from_millis(1));
     let envd_stall = Arc::new(latency::EnvdStall::new(&config));
@@ -135,7 +142,13 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimServer> {
             }
         }
     }));
-    tracing::info!(api = %api_addr, sandbox = %sandbox_addr, root = %root.display(), "e2b-sim listening");
+    tracing::info!(
+        api = %api_addr,
+        sandbox = %sandbox_addr,
+        root = %root.display(),
+        commands = commands.name(),
+        "e2b-sim listening"
+    );
     Ok(SimServer {
         api_url: format!("http://{api_addr}"),
         sandbox_url: format!("http://{sandbox_addr}"),
@@ -145,6 +158,31 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimServer> {
         stop,
         tasks,
     })
+}
+
+/// Whether commands get their own mount namespace: as configured, where
+/// [`namespace::detect`] finds it works. Warns once when it does not.
+async fn command_mode(config: &SimConfig, root: &Path) -> Commands {
+    if !config.mount_namespace {
+        tracing::info!(
+            "mount namespace off (--no-mount-namespace): commands run as host processes in the \
+             sandbox's directory; absolute paths such as /home/user/x written through envd are not \
+             visible to them, paths relative to the home are"
+        );
+        return Commands::Host;
+    }
+    match namespace::detect(root).await {
+        Ok(commands) => commands,
+        Err(why) => {
+            tracing::warn!(
+                "no mount namespace for commands ({why}): they run as host processes in the \
+                 sandbox's directory, so absolute paths such as /home/user/x written through envd \
+                 are not visible to them (paths relative to the home are); \
+                 --no-mount-namespace silences this"
+            );
+            Commands::Host
+        }
+    }
 }
 
 async fn serve(listener: TcpListener, router: axum::Router, mut stop: watch::Receiver<bool>) {

@@ -94,6 +94,11 @@ struct Serve {
     /// How long a stalled envd request hangs, seconds.
     #[arg(long, default_value_t = 60.0)]
     envd_stall_secs: f64,
+    /// Run commands as plain host processes in the sandbox's directory instead
+    /// of in a mount namespace that shows it at /home/user, /root and /tmp
+    /// (absolute paths written through envd are then not visible to commands).
+    #[arg(long)]
+    no_mount_namespace: bool,
     /// Allow a non-loopback listen address (anyone reaching it with the key runs commands here).
     #[arg(long)]
     allow_remote: bool,
@@ -167,6 +172,7 @@ fn run(args: Serve) -> anyhow::Result<()> {
             per_second,
             burst: args.rate_burst,
         }),
+        mount_namespace: !args.no_mount_namespace,
         ..SimConfig::default()
     };
     if let Some(d) = args.cold_start {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use crate::namespace::Commands;
 use crate::process_table::ProcessTable;
 
 /// Lifecycle state as the API reports it (`running`, `paused`).
@@ -38,8 +39,12 @@ pub struct Sandbox {
     pub started_at: SystemTime,
     /// Mutable part: state and expiry.
     pub life: Mutex<Life>,
-    /// Private working directory; commands run here, files resolve here.
+    /// Private directory, the sandbox's `/`: files resolve here, and its
+    /// `home/user`, `root` and `tmp` are what commands see at `/home/user`,
+    /// `/root` and `/tmp` (or, with [`Commands::Host`], commands run in it).
     pub workdir: PathBuf,
+    /// How its commands see its files.
+    pub commands: Commands,
     /// Processes started through envd; all are killed with the sandbox.
     pub processes: ProcessTable,
 }
@@ -79,9 +84,24 @@ pub struct Registry {
     sandboxes: Mutex<HashMap<String, Arc<Sandbox>>>,
     /// Counters.
     pub counters: Counters,
+    commands: Commands,
 }
 
 impl Registry {
+    /// An empty registry whose new sandboxes run commands this way
+    /// (`Registry::default()`: [`Commands::Host`]).
+    pub fn new(commands: Commands) -> Self {
+        Self {
+            commands,
+            ..Self::default()
+        }
+    }
+
+    /// How commands of new sandboxes see their files.
+    pub fn commands(&self) -> Commands {
+        self.commands
+    }
+
     /// The sandbox with this id, if it exists (running or paused).
     pub fn get(&self, id: &str) -> Option<Arc<Sandbox>> {
         self.lock().get(id).cloned()

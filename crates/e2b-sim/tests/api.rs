@@ -7,49 +7,8 @@ use e2b_sim::{Dist, FaultScope, RateLimit, SimConfig, SimServer};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-const KEY: &str = "e2b_test_key";
-
-async fn start(config: SimConfig) -> SimServer {
-    e2b_sim::start(config).await.expect("start")
-}
-
-fn client() -> Client {
-    // reqwest is built with `rustls-no-provider`; a second install is a no-op error.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    Client::builder().build().expect("client")
-}
-
-async fn create(c: &Client, s: &SimServer, body: Value) -> (StatusCode, Value) {
-    let r = c
-        .post(format!("{}/sandboxes", s.api_url))
-        .header("X-API-Key", KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn post(c: &Client, s: &SimServer, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = c
-        .post(format!("{}{path}", s.api_url))
-        .header("X-API-Key", KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(c: &Client, s: &SimServer, path: &str) -> reqwest::Response {
-    c.get(format!("{}{path}", s.api_url))
-        .header("X-API-Key", KEY)
-        .send()
-        .await
-        .unwrap()
-}
+mod support;
+use support::{KEY, client, create, delete, get, post, start};
 
 #[tokio::test]
 async fn auth_is_required_and_errors_have_e2b_shape() {
@@ -183,12 +142,7 @@ async fn create_get_list_delete() {
     assert_eq!(st, 400);
     assert_eq!(e["code"], 400);
 
-    let del = c
-        .delete(format!("{}/sandboxes/{id}", s.api_url))
-        .header("X-API-Key", KEY)
-        .send()
-        .await
-        .unwrap();
+    let del = delete(&c, &s, &format!("/sandboxes/{id}")).await;
     assert_eq!(del.status(), 204);
     assert!(!sandbox.workdir.exists());
     // The tree is deleted after the answer, off the request path.
@@ -202,12 +156,7 @@ async fn create_get_list_delete() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert!(!doomed.exists(), "{} was never deleted", doomed.display());
-    let del = c
-        .delete(format!("{}/sandboxes/{id}", s.api_url))
-        .header("X-API-Key", KEY)
-        .send()
-        .await
-        .unwrap();
+    let del = delete(&c, &s, &format!("/sandboxes/{id}")).await;
     assert_eq!(del.status(), 404);
     assert_eq!(del.json::<Value>().await.unwrap()["code"], 404);
     assert_eq!(get(&c, &s, &format!("/sandboxes/{id}")).await.status(), 404);
@@ -220,7 +169,10 @@ async fn create_get_list_delete() {
         .json()
         .await
         .unwrap();
-    assert_eq!(stats, json!({"live":1,"created":2,"killed":1,"expired":0}));
+    assert_eq!(
+        stats,
+        json!({"live":1,"created":2,"killed":1,"expired":0,"commands":s.stats().commands.name()})
+    );
     let root = s.root.clone();
     s.shutdown().await;
     assert!(!root.exists());
@@ -623,6 +575,7 @@ fn insert_sandbox(s: &SimServer, id: &str) {
             auto_pause: false,
         }),
         workdir,
+        commands: s.registry.commands(),
         processes: Default::default(),
     }));
 }
@@ -658,12 +611,7 @@ async fn fault_scope_create_spares_the_other_routes() {
     )
     .await;
     assert_eq!(st, 204);
-    let r = c
-        .delete(format!("{}/sandboxes/scope00000000000000a", s.api_url))
-        .header("X-API-Key", KEY)
-        .send()
-        .await
-        .unwrap();
+    let r = delete(&c, &s, "/sandboxes/scope00000000000000a").await;
     assert_eq!(r.status(), 204);
     assert_eq!(s.stats().killed, 1);
     s.shutdown().await;
@@ -698,12 +646,7 @@ async fn fault_scope_create_spares_the_other_routes() {
     config.faults.error_rate = 1.0;
     let s = start(config).await;
     insert_sandbox(&s, "scope00000000000000c");
-    let r = c
-        .delete(format!("{}/sandboxes/scope00000000000000c", s.api_url))
-        .header("X-API-Key", KEY)
-        .send()
-        .await
-        .unwrap();
+    let r = delete(&c, &s, "/sandboxes/scope00000000000000c").await;
     assert_eq!(r.status(), 500);
     s.shutdown().await;
 }

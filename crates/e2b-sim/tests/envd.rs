@@ -8,6 +8,13 @@ use std::time::{Duration, SystemTime};
 use e2b_sim::envd::base64;
 use e2b_sim::state::{Life, Registry, Sandbox, SandboxState};
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+mod support;
+use support::{
+    KEY, bash, client, connect_stream, connect_unary, group_members, multipart, output,
+    read_stream, send_json,
+};
 
 const DOMAIN: &str = "e2b.local";
 const ID: &str = "abcdefghij0123456789";
@@ -37,6 +44,9 @@ fn sandbox(id: &str, token: Option<&str>, dir: &tempfile::TempDir) -> Arc<Sandbo
             auto_pause: false,
         }),
         workdir: dir.path().to_path_buf(),
+        // Host processes in the directory: these tests use relative paths
+        // (tests/sandbox_paths.rs covers the mount namespace).
+        commands: Default::default(),
         processes: Default::default(),
     })
 }
@@ -50,12 +60,10 @@ async fn env() -> Env {
     let addr = listener.local_addr().unwrap();
     let app = e2b_sim::proxy::router(registry.clone(), DOMAIN.to_string());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
     Env {
         registry,
         base: format!("http://{addr}"),
-        client,
+        client: client(),
         _dirs: vec![d1, d2],
     }
 }
@@ -78,81 +86,38 @@ impl Env {
     }
 
     fn rpc(&self, method: &str, body: Value) -> reqwest::RequestBuilder {
-        self.post(&format!("/{method}"), &host(ID))
-            .header("content-type", "application/json")
-            .header("connect-protocol-version", "1")
-            .header(
-                "authorization",
-                format!("Basic {}", base64::encode(b"user:")),
-            )
-            .body(body.to_string())
+        connect_unary(self.post(&format!("/{method}"), &host(ID)), "user", &body)
     }
 
     async fn unary(&self, method: &str, body: Value) -> (u16, Value) {
-        let r = self.rpc(method, body).send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap())
+        send_json(self.rpc(method, body)).await
     }
 
     fn start(&self, cmd: &str, interval: Option<u64>) -> reqwest::RequestBuilder {
-        let msg = json!({"process": {"cmd": "/bin/bash", "args": ["-l", "-c", cmd]}}).to_string();
-        let mut body = vec![0u8];
-        body.extend_from_slice(&(msg.len() as u32).to_be_bytes());
-        body.extend_from_slice(msg.as_bytes());
-        let mut req = self
-            .post("/process.Process/Start", &host(ID))
-            .header("content-type", "application/connect+json")
-            .header("connect-protocol-version", "1")
-            .header(
-                "authorization",
-                format!("Basic {}", base64::encode(b"user:")),
-            )
-            .body(body);
+        let mut req = connect_stream(
+            self.post("/process.Process/Start", &host(ID)),
+            "user",
+            &json!({ "process": bash(cmd) }),
+        );
         if let Some(s) = interval {
             req = req.header("keepalive-ping-interval", s.to_string());
         }
         req
     }
-}
 
-/// Reads a whole Connect stream: data messages and the end-stream message.
-async fn read_stream(resp: reqwest::Response) -> (Vec<Value>, Value) {
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "application/connect+json");
-    let mut resp = resp;
-    let mut buf = Vec::new();
-    let mut messages = Vec::new();
-    loop {
-        while buf.len() >= 5 {
-            let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
-            if buf.len() < 5 + len {
-                break;
-            }
-            let flag = buf[0];
-            let v: Value = serde_json::from_slice(&buf[5..5 + len]).unwrap();
-            buf.drain(..5 + len);
-            if flag == 2 {
-                return (messages, v);
-            }
-            assert_eq!(flag, 0);
-            messages.push(v);
-        }
-        let chunk = resp
-            .chunk()
-            .await
-            .unwrap()
-            .expect("stream ended without end-stream envelope");
-        buf.extend_from_slice(&chunk);
+    /// Starts `cmd` and reads its stream in a task.
+    fn start_in_background(&self, cmd: &str) -> JoinHandle<(Vec<Value>, Value)> {
+        let req = self.start(cmd, None);
+        tokio::spawn(async move { read_stream(req.send().await.unwrap()).await })
     }
 }
 
-fn output(events: &[Value], kind: &str) -> String {
-    let bytes: Vec<u8> = events
-        .iter()
-        .filter_map(|e| e["event"]["data"][kind].as_str())
-        .flat_map(|s| base64::decode(s).unwrap())
-        .collect();
-    String::from_utf8(bytes).unwrap()
+/// The stream of a `start_in_background`, once it ends (within 5 s).
+async fn finish(stream: JoinHandle<(Vec<Value>, Value)>) -> (Vec<Value>, Value) {
+    tokio::time::timeout(Duration::from_secs(5), stream)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn text(r: reqwest::RequestBuilder) -> (u16, String, String) {
@@ -247,17 +212,6 @@ async fn header_routing_for_local_hosts() {
         .header("E2b-Sandbox-Id", ID)
         .header("E2b-Sandbox-Port", "49983");
     assert_eq!(r.send().await.unwrap().status(), 502);
-}
-
-fn multipart(name: &str, content: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "simboundary12345";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(content);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 #[tokio::test]
@@ -440,10 +394,7 @@ async fn wait_for_processes(e: &Env, n: usize) -> Vec<Value> {
 #[tokio::test]
 async fn list_send_signal_and_input() {
     let e = env().await;
-    let stream = tokio::spawn({
-        let req = e.start("sleep 30", None);
-        async move { read_stream(req.send().await.unwrap()).await }
-    });
+    let stream = e.start_in_background("sleep 30");
     let list = wait_for_processes(&e, 1).await;
     let pid = list[0]["pid"].as_u64().unwrap();
     assert_eq!(list[0]["config"]["args"], json!(["-l", "-c", "sleep 30"]));
@@ -454,10 +405,7 @@ async fn list_send_signal_and_input() {
         )
         .await;
     assert_eq!((status, v), (200, json!({})));
-    let (events, end) = tokio::time::timeout(Duration::from_secs(5), stream)
-        .await
-        .unwrap()
-        .unwrap();
+    let (events, end) = finish(stream).await;
     assert_eq!(end, json!({}));
     let ev = &events.last().unwrap()["event"]["end"];
     assert_eq!(ev["status"], "signal: killed");
@@ -477,10 +425,7 @@ async fn list_send_signal_and_input() {
     assert_eq!(v["code"], "not_found");
 
     // SendInput reaches stdin.
-    let stream = tokio::spawn({
-        let req = e.start("head -n1", None);
-        async move { read_stream(req.send().await.unwrap()).await }
-    });
+    let stream = e.start_in_background("head -n1");
     let pid = wait_for_processes(&e, 1).await[0]["pid"].as_u64().unwrap();
     let (status, _) = e
         .unary(
@@ -489,20 +434,14 @@ async fn list_send_signal_and_input() {
         )
         .await;
     assert_eq!(status, 200);
-    let (events, _) = tokio::time::timeout(Duration::from_secs(5), stream)
-        .await
-        .unwrap()
-        .unwrap();
+    let (events, _) = finish(stream).await;
     assert_eq!(output(&events, "stdout"), "typed\n");
 }
 
 #[tokio::test]
 async fn kill_all_kills_running_processes() {
     let e = env().await;
-    let stream = tokio::spawn({
-        let req = e.start("sleep 30 & sleep 30; wait", None);
-        async move { read_stream(req.send().await.unwrap()).await }
-    });
+    let stream = e.start_in_background("sleep 30 & sleep 30; wait");
     let pgid = wait_for_processes(&e, 1).await[0]["pid"].as_u64().unwrap();
     // bash forks its background sleep shortly after it starts.
     for _ in 0..100 {
@@ -513,10 +452,7 @@ async fn kill_all_kills_running_processes() {
     }
     assert!(group_members(pgid) >= 3, "bash and both sleeps run");
     e.registry.remove(ID).unwrap();
-    let (events, _) = tokio::time::timeout(Duration::from_secs(5), stream)
-        .await
-        .unwrap()
-        .unwrap();
+    let (events, _) = finish(stream).await;
     assert_eq!(
         events.last().unwrap()["event"]["end"]["status"],
         "signal: killed"
@@ -528,20 +464,6 @@ async fn kill_all_kills_running_processes() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("process group {pgid} still has members");
-}
-
-/// Live (non-zombie) processes in a process group, from /proc.
-fn group_members(pgid: u64) -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
-        .filter(|stat| {
-            // Fields after the parenthesised command: state, ppid, pgrp.
-            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-            let fields: Vec<&str> = rest.split_whitespace().collect();
-            fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
-        })
-        .count()
 }
 
 #[tokio::test]
@@ -656,13 +578,11 @@ async fn filesystem_calls() {
 
 #[tokio::test]
 async fn stalled_envd_hangs_health_and_start_after_routing() {
-    const KEY: &str = "e2b_test_key";
     let mut config = e2b_sim::SimConfig::for_tests(KEY);
     config.faults.envd_stall_rate = 1.0;
     config.faults.envd_stall_for = Duration::from_secs(3600);
-    let sim = e2b_sim::start(config).await.unwrap();
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let sim = support::start(config).await;
+    let client = client();
     // The control plane is not stalled.
     let r = client
         .post(format!("{}/sandboxes", sim.api_url))
@@ -685,20 +605,10 @@ async fn stalled_envd_hangs_health_and_start_after_routing() {
         .send()
         .await;
     assert!(r.as_ref().is_err_and(|e| e.is_timeout()), "{r:?}");
-    let msg = json!({"process": {"cmd": "/bin/bash", "args": ["-l", "-c", "echo hi"]}}).to_string();
-    let mut body = vec![0u8];
-    body.extend_from_slice(&(msg.len() as u32).to_be_bytes());
-    body.extend_from_slice(msg.as_bytes());
-    let r = client
+    let start = client
         .post(format!("{}/process.Process/Start", sim.sandbox_url))
-        .header("host", format!("49983-{id}.{}", sim.domain))
-        .header("content-type", "application/connect+json")
-        .header("connect-protocol-version", "1")
-        .header(
-            "authorization",
-            format!("Basic {}", base64::encode(b"user:")),
-        )
-        .body(body)
+        .header("host", format!("49983-{id}.{}", sim.domain));
+    let r = connect_stream(start, "user", &json!({ "process": bash("echo hi") }))
         .timeout(short)
         .send()
         .await;

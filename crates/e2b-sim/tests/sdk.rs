@@ -61,6 +61,14 @@ fn prove(venv: &str, create_path: &str, connect_path: &str) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/proof.py");
 
     let sim = SimServer::spawn_blocking(SimConfig::for_tests(KEY)).expect("start the emulator");
+    // The absolute-path steps need the commands' mount namespace.
+    let absolute = sim.stats().commands.namespaced();
+    if !absolute {
+        eprintln!(
+            "the {venv} SDK proof skips its absolute-path steps: this machine gives the \
+             emulator's commands no mount namespace (see its startup warning)"
+        );
+    }
     let mut child = Command::new(&python)
         .arg(&script)
         .env("E2B_API_URL", &sim.api_url)
@@ -69,6 +77,7 @@ fn prove(venv: &str, create_path: &str, connect_path: &str) {
         .env("E2B_API_KEY", KEY)
         .env("PROOF_EXPECT_CREATE_PATH", create_path)
         .env("PROOF_EXPECT_CONNECT_PATH", connect_path)
+        .env("PROOF_ABSOLUTE_PATHS", if absolute { "1" } else { "0" })
         // Keep the SDK away from the developer's E2B settings.
         .env_remove("E2B_ACCESS_TOKEN")
         .env_remove("E2B_DEBUG")
@@ -110,6 +119,14 @@ fn prove(venv: &str, create_path: &str, connect_path: &str) {
         stdout.contains(&format!("create used POST {create_path} ")),
         "{stdout}"
     );
+    if absolute {
+        for line in [
+            "ok   files.write /home/user/hello.txt, commands.run cat /home/user/hello.txt",
+            "ok   files.write /home/user/hi.sh, chmod +x and run it by absolute path",
+        ] {
+            assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
+        }
+    }
 
     let stats = http_stats(&sim.api_url);
     assert!(stats["created"].as_u64() >= Some(1), "{stats}");

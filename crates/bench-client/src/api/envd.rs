@@ -1,6 +1,7 @@
 //! A sandbox's envd, through client-proxy: `GET /health` and
 //! `process.Process/Start` (Connect server streaming, JSON codec).
 
+use std::path::Path;
 use std::time::Duration;
 
 use e2b_wire::api::HEADER_ACCESS_TOKEN;
@@ -82,15 +83,53 @@ impl Envd {
         ))
     }
 
+    /// `POST /files?path=&username=`: streams the local file `local` to
+    /// `path` in the sandbox (a multipart field `file`, as the SDK sends it;
+    /// read in chunks, never whole into memory). Returns the bytes sent.
+    pub async fn upload(&self, local: &Path, path: &str) -> Result<u64, ApiError> {
+        let what = "envd POST /files";
+        let part = reqwest::multipart::Part::file(local)
+            .await
+            .map_err(|e| ApiError::Protocol {
+                what: what.to_owned(),
+                detail: format!("cannot read {}: {e}", local.display()),
+            })?;
+        let bytes = std::fs::metadata(local).map(|m| m.len()).unwrap_or(0);
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("path", path)
+            .append_pair("username", self.user)
+            .finish();
+        let (req, url) = self.request(reqwest::Method::POST, &format!("/files?{query}"));
+        let a = send(req.multipart(form), &url).await?;
+        if (200..300).contains(&a.status) {
+            return Ok(bytes);
+        }
+        Err(ApiError::from_status(
+            Side::Envd,
+            a.status,
+            what,
+            &a.body,
+            retry_after(&a.headers),
+            &self.host(),
+        ))
+    }
+
     /// Runs `bash -l -c <command>` as the SDK does and waits for its end
     /// event; `on_event` sees every event (output, keepalives) as it comes.
-    pub async fn run(
+    pub async fn run(&self, command: &str, on_event: impl FnMut(&Event)) -> Result<End, ApiError> {
+        self.start(process::shell_request(command), on_event).await
+    }
+
+    /// `process.Process/Start` of `request` (see `e2b_wire::process`),
+    /// waiting for its end event.
+    pub async fn start(
         &self,
-        command: &str,
+        request: serde_json::Value,
         mut on_event: impl FnMut(&Event),
     ) -> Result<End, ApiError> {
         let what = "envd process.Process/Start";
-        let body = process::shell_request(command).to_string();
+        let body = request.to_string();
         let (req, url) = self.request(reqwest::Method::POST, process::START_PATH);
         let req = req
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE_STREAM)

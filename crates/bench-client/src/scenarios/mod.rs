@@ -6,6 +6,8 @@ pub mod concurrency;
 pub mod doctor;
 pub mod lifecycle;
 pub mod pause;
+pub mod run_all;
+pub mod sandbox;
 
 use std::sync::Arc;
 
@@ -19,10 +21,14 @@ use crate::runner::Run;
 /// Dispatches a subcommand.
 pub async fn run(command: Command, ctx: Arc<Ctx>, run: Arc<Run>) -> Result<Status, Failure> {
     match command {
-        Command::Info => unreachable!("info runs without a cluster"),
+        Command::Info | Command::Summary => {
+            unreachable!("info and summary run without a cluster")
+        }
         Command::Lifecycle(a) => lifecycle::run(ctx, run, a).await,
         Command::Concurrency(a) => concurrency::run(ctx, run, a).await,
         Command::Pause(a) => pause::run(ctx, run, a).await,
+        Command::Sandbox(a) => sandbox::run(ctx, run, a.quick, a.target).await,
+        Command::Run(a) => run_all::run(ctx, run, a).await,
         Command::Doctor => doctor::run(ctx, run).await,
         Command::Cleanup(a) => cleanup::run(ctx, run, a).await,
     }

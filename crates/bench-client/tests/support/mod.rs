@@ -58,6 +58,31 @@ impl Client {
         Client { dir, cmd }
     }
 
+    /// Like [`Client::new`] but with no `--output-dir` (for `--output`).
+    pub fn without_output_dir(sim: &SimHandle) -> Self {
+        let mut client = Client::new(sim);
+        let dir = client.dir.path().to_owned();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-client"));
+        cmd.current_dir(&dir);
+        cmd.env_clear();
+        for (k, v) in client.cmd.get_envs() {
+            if let Some(v) = v {
+                cmd.env(k, v);
+            }
+        }
+        if let Some(path) = std::env::var_os("PATH") {
+            cmd.env("PATH", path);
+        }
+        cmd.args(["--cloud", "sim"]);
+        client.cmd = cmd;
+        client
+    }
+
+    pub fn arg_path(mut self, path: &Path) -> Self {
+        self.cmd.arg(path);
+        self
+    }
+
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Self {
         self.cmd.args(args);
         self

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::schema::ResultDocument;
+use serde_json::Value;
 
 use super::{
     HISTORY_DIR, Sink, SinkError, check_file_name, history_candidate, history_run_id, mtime_secs,
-    previous_run_id, render_document,
+    previous_run_id, render_json,
 };
 
 /// Distinguishes temporary files of concurrent writes in one process.
@@ -56,9 +56,9 @@ impl LocalDirSink {
 }
 
 impl Sink for LocalDirSink {
-    fn write(&self, file_name: &str, doc: &ResultDocument) -> Result<String, SinkError> {
+    fn write_json(&self, file_name: &str, value: &Value) -> Result<String, SinkError> {
         check_file_name(file_name)?;
-        let (bytes, run_id) = render_document(doc)?;
+        let (bytes, run_id) = render_json(value)?;
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         // The directory may have been removed since `open`; recreate it.
         fs::create_dir_all(&self.dir).map_err(|source| SinkError::CreateDir {
@@ -125,8 +125,8 @@ impl FileSink {
 }
 
 impl Sink for FileSink {
-    fn write(&self, _file_name: &str, doc: &ResultDocument) -> Result<String, SinkError> {
-        let (bytes, _) = render_document(doc)?;
+    fn write_json(&self, _file_name: &str, value: &Value) -> Result<String, SinkError> {
+        let (bytes, _) = render_json(value)?;
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(mut special) = self.special.as_ref() {
             special.write_all(&bytes).map_err(|source| SinkError::Io {

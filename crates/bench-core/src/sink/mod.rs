@@ -114,7 +114,16 @@ pub trait Sink: Send + Sync {
     /// `04_host_performance.json`) and returns where it went (a path or URL,
     /// for a log line). Called as soon as a suite is complete, possibly again
     /// for the same file during one run (incremental updates).
-    fn write(&self, file_name: &str, doc: &ResultDocument) -> Result<String, SinkError>;
+    fn write(&self, file_name: &str, doc: &ResultDocument) -> Result<String, SinkError> {
+        self.write_json(file_name, &serde_json::to_value(doc)?)
+    }
+
+    /// Writes any JSON value under `file_name` exactly as [`write`](Self::write)
+    /// writes a document: redacted, pretty-printed, atomically, with the same
+    /// history rule keyed on the value's top-level `run_id` string (a value
+    /// without one counts as another run's). For files that are not result
+    /// documents, such as bench-client's `summary_report.json`.
+    fn write_json(&self, file_name: &str, value: &Value) -> Result<String, SinkError>;
 
     /// Human-readable location: a directory path, a URL, or `stdout`.
     fn location(&self) -> String;
@@ -318,7 +327,14 @@ pub enum SinkError {
 /// [`crate::redact::redact_json`] → pretty-printed text with a trailing
 /// newline. Also returns the (redacted) `run_id` actually written.
 pub fn render_document(doc: &ResultDocument) -> Result<(Vec<u8>, String), SinkError> {
-    let mut value = serde_json::to_value(doc)?;
+    render_json(&serde_json::to_value(doc)?)
+}
+
+/// [`render_document`] for any JSON value: redacted, pretty-printed with a
+/// trailing newline; also returns its top-level `run_id` string (empty when
+/// it has none).
+pub fn render_json(value: &Value) -> Result<(Vec<u8>, String), SinkError> {
+    let mut value = value.clone();
     crate::redact::redact_json(&mut value);
     let run_id = value
         .get("run_id")

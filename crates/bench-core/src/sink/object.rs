@@ -35,11 +35,11 @@ use object_store::{
 };
 use url::Url;
 
-use crate::schema::ResultDocument;
+use serde_json::Value;
 
 use super::{
     HISTORY_DIR, Sink, SinkError, check_file_name, display_url, history_candidate, history_run_id,
-    one_line, previous_run_id, render_document,
+    one_line, previous_run_id, render_json,
 };
 
 /// Per-request HTTP timeout (connect to end of body) unless the provider's
@@ -768,9 +768,9 @@ impl ObjectSink {
 }
 
 impl Sink for ObjectSink {
-    fn write(&self, file_name: &str, doc: &ResultDocument) -> Result<String, SinkError> {
+    fn write_json(&self, file_name: &str, value: &Value) -> Result<String, SinkError> {
         check_file_name(file_name)?;
-        let (bytes, run_id) = render_document(doc)?;
+        let (bytes, run_id) = render_json(value)?;
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let key = self.key(file_name);
 

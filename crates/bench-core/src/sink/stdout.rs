@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 
-use crate::schema::ResultDocument;
+use serde_json::Value;
 
-use super::{Sink, SinkError, render_document};
+use super::{Sink, SinkError, render_json};
 
 /// Writes each document to stdout (pretty JSON and a newline, flushed). With
 /// several suites the output is a stream of JSON documents (`jq` reads it).
@@ -28,8 +28,8 @@ impl StdoutSink {
 }
 
 impl Sink for StdoutSink {
-    fn write(&self, _file_name: &str, doc: &ResultDocument) -> Result<String, SinkError> {
-        let (mut bytes, _) = render_document(doc)?;
+    fn write_json(&self, _file_name: &str, value: &Value) -> Result<String, SinkError> {
+        let (mut bytes, _) = render_json(value)?;
         if self.framed {
             // Rendered JSON is UTF-8 by construction.
             let json = String::from_utf8_lossy(&bytes).into_owned();

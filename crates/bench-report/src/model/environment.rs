@@ -1,7 +1,7 @@
 //! Per cloud: what was read and how it fared; per tier: the machine that
 //! measured (instance type, CPU, memory, kernel, virtualization).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bench_core::schema::{Fingerprint, Tier};
 use serde::Serialize;
@@ -35,6 +35,9 @@ pub struct CloudSummary {
     pub worse: usize,
     /// Probe errors in its documents.
     pub errors: usize,
+    /// Link to its `summary_report.json`, relative to the report's directory
+    /// (`../aws/summary_report.json`); null when it has none.
+    pub summary: Option<String>,
 }
 
 /// One fingerprint field across clouds, for one tier.
@@ -54,6 +57,7 @@ pub fn summaries(
     clouds: &[String],
     sections: &[Section],
     errors: &[ProbeErrorRow],
+    links: &BTreeMap<String, String>,
 ) -> Vec<CloudSummary> {
     clouds
         .iter()
@@ -86,6 +90,7 @@ pub fn summaries(
                 better,
                 worse,
                 errors: errors.iter().filter(|e| e.cloud == *name).count(),
+                summary: links.get(name).cloned(),
             }
         })
         .collect()

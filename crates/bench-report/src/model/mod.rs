@@ -45,6 +45,9 @@ pub struct ModelOptions {
     pub input: String,
     /// When the report was made (RFC 3339).
     pub generated_at: String,
+    /// Per cloud, the link from the report to its `summary_report.json`
+    /// (relative to the report's directory), when it has one.
+    pub summaries: BTreeMap<String, String>,
 }
 
 /// The whole report.
@@ -297,7 +300,7 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
     tracing::debug!("charts and sandbox/host ratios in {:?}", t.elapsed());
     let drift = drift::build(docs, &clouds);
     let errors = probe_errors(docs, &clouds);
-    let summaries = environment::summaries(docs, &clouds, &sections, &errors);
+    let summaries = environment::summaries(docs, &clouds, &sections, &errors, &opts.summaries);
     let environment = environment::rows(docs, &clouds);
     let charts = Charts {
         start_latency: crate::charts::start_latency(&collected),

@@ -1,7 +1,10 @@
 //! `process.Process`: `Start` (server streaming), `List`, `SendInput`,
 //! `SendSignal`. Commands run as local processes, each in its own process
-//! group, in the sandbox's directory.
+//! group: in their own mount namespace that shows the sandbox's directory at
+//! `/home/user`, `/root` and `/tmp` (see [`crate::namespace`]), or, where
+//! that is unavailable, as host processes started in the sandbox's directory.
 
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::connect::{self, ConnectError, Framing};
 use super::{base64, require_user, resolve_path, rpc_user};
+use crate::namespace;
 use crate::process_table::{ProcessEntry, sys};
 use crate::state::Sandbox;
 
@@ -149,10 +153,26 @@ pub async fn start(
         Ok(p) => p,
         Err(e) => return fail(ConnectError::internal(e)),
     };
-    let _ = tokio::fs::create_dir_all(&home.host).await;
+    let namespaced = sandbox.commands.namespaced();
+    if namespaced {
+        if let Err(e) = namespace::make_dirs(&sandbox.workdir).await {
+            return fail(ConnectError::internal(format!(
+                "error creating the sandbox's directories: {e}"
+            )));
+        }
+    } else {
+        let _ = tokio::fs::create_dir_all(&home.host).await;
+    }
+    // Where the command will find its cwd: in the sandbox's directory, or
+    // (in a namespace, outside the trees mounted from it) the host's.
+    let cwd_seen = if namespaced && !namespace::is_shared(&cwd.virtual_path) {
+        Path::new(&cwd.virtual_path)
+    } else {
+        cwd.host.as_path()
+    };
     if config.get("cwd").is_none() {
         let _ = tokio::fs::create_dir_all(&cwd.host).await;
-    } else if !tokio::fs::metadata(&cwd.host)
+    } else if !tokio::fs::metadata(cwd_seen)
         .await
         .is_ok_and(|m| m.is_dir())
     {
@@ -166,10 +186,25 @@ pub async fn start(
     let tag = req.get("tag").and_then(Value::as_str).map(str::to_string);
 
     let mut command = tokio::process::Command::new(cmd);
+    command.args(&args);
+    match namespace::Plan::new(sandbox.commands, &sandbox.workdir, &cwd.virtual_path) {
+        Ok(Some(plan)) => {
+            // The plan changes to the cwd inside the namespace.
+            command
+                .env("HOME", user.home())
+                .env("PWD", &cwd.virtual_path);
+            plan.apply(&mut command);
+        }
+        Ok(None) => {
+            command.current_dir(&cwd.host).env("HOME", &home.host);
+        }
+        Err(e) => {
+            return fail(ConnectError::internal(format!(
+                "error starting process: {e}"
+            )));
+        }
+    }
     command
-        .args(&args)
-        .current_dir(&cwd.host)
-        .env("HOME", &home.host)
         .env("USER", user.name())
         .env("LOGNAME", user.name())
         .envs(&sandbox.env_vars);

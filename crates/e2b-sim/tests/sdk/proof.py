@@ -146,10 +146,8 @@ def main():
         expect(r.stdout == "v1\n", f"envs: stdout {r.stdout!r}")
         step("commands.run with envs")
 
-        # Relative to the user's home (the commands' cwd): the emulator maps
-        # file paths into the sandbox's private directory, while commands are
-        # host processes running there, so a path both sides agree on must be
-        # relative (an absolute /tmp/... would be the host's /tmp for `cat`).
+        # Relative to the user's home (the commands' cwd): the same file to
+        # the files API and to commands in either of the emulator's modes.
         content = "hello from the SDK\nline 2\n"
         info = sbx.files.write("proof/hello.txt", content)
         expect(
@@ -161,6 +159,28 @@ def main():
         r = sbx.commands.run("cat proof/hello.txt")
         expect(r.stdout == content, f"cat after write: {r.stdout!r}")
         step("files.write + files.read (+ visible to commands)")
+
+        absolute = os.environ.get("PROOF_ABSOLUTE_PATHS") == "1"
+        if absolute:
+            # As a real client does it: upload to an absolute path, use it
+            # there (the emulator's commands have their own mount namespace
+            # that shows the sandbox's /home/user, /root and /tmp).
+            text = "hello at an absolute path\n"
+            sbx.files.write("/home/user/hello.txt", text)
+            r = sbx.commands.run("cat /home/user/hello.txt")
+            expect(r.stdout == text, f"cat /home/user/hello.txt: {r.stdout!r}, want {text!r}")
+            step("files.write /home/user/hello.txt, commands.run cat /home/user/hello.txt")
+            sbx.files.write("/home/user/hi.sh", '#!/bin/sh\necho "hi from $0 in $(pwd), HOME=$HOME"\n')
+            r = sbx.commands.run("chmod +x /home/user/hi.sh && /home/user/hi.sh")
+            want = "hi from /home/user/hi.sh in /home/user, HOME=/home/user\n"
+            expect(r.stdout == want, f"uploaded script: {r.stdout!r}, want {want!r}")
+            step("files.write /home/user/hi.sh, chmod +x and run it by absolute path")
+            sbx.files.write("/tmp/proof.txt", "in tmp\n")
+            r = sbx.commands.run("cat /tmp/proof.txt")
+            expect(r.stdout == "in tmp\n", f"cat /tmp/proof.txt: {r.stdout!r}")
+            step("files.write /tmp/proof.txt, commands.run cat /tmp/proof.txt")
+        else:
+            skip("absolute paths: the emulator's commands have no mount namespace here (host processes)")
 
         expect(sbx.files.exists("proof/hello.txt"), "files.exists false")
         names = [e.name for e in sbx.files.list("proof")]
@@ -187,6 +207,9 @@ def main():
             expect(got == content, f"file lost across pause/resume: {got!r}")
             r = sbx.commands.run("echo back")
             expect(r.stdout == "back\n", f"after resume: {r.stdout!r}")
+            if absolute:
+                r = sbx.commands.run("/home/user/hi.sh")
+                expect(r.stdout.startswith("hi from /home/user/hi.sh"), f"hi.sh after resume: {r.stdout!r}")
             connects = [c for c in API_CALLS if c[0] == "POST" and c[1].endswith(f"/{sid}/connect")]
             expect(connects, f"no POST .../connect request seen: {API_CALLS!r}")
             expected = os.environ.get("PROOF_EXPECT_CONNECT_PATH")

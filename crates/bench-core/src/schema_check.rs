@@ -1,6 +1,7 @@
 //! Checks documents against the committed JSON Schema
-//! (`docs/schema/result-v1.json`, embedded at build time), so `import` and
-//! `validate` judge a file exactly as the published schema does.
+//! (`docs/schema/result-v1.json`, embedded at build time), so bench-report's
+//! `import` and `validate` and bench-client's in-sandbox suite judge a
+//! document exactly as the published schema does.
 
 use std::sync::OnceLock;
 
@@ -36,8 +37,10 @@ mod tests {
 
     #[test]
     fn names_the_field_that_is_wrong() {
-        let mut doc: Value =
-            serde_json::from_str(include_str!("../tests/fixtures/sandbox_paste.json")).unwrap();
+        let mut doc: Value = serde_json::from_str(include_str!(
+            "../../bench-report/tests/fixtures/sandbox_paste.json"
+        ))
+        .unwrap();
         assert!(violations(&doc).is_empty(), "{:?}", violations(&doc));
         doc["samples"][0]["value"] = Value::from("fast");
         let found = violations(&doc);
