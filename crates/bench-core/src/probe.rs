@@ -145,3 +145,40 @@ pub trait ProbeArgs {
         settings: &crate::settings::Settings,
     ) -> Result<Box<dyn Probe>, crate::exit::Failure>;
 }
+
+/// A probe that cannot run here for a reason known before it starts (`run`
+/// on a machine with nothing to measure, say): its suite's document then
+/// says why with one `unavailable` entry, as a probe that found out itself.
+pub struct Unavailable {
+    /// The probe's name.
+    pub name: &'static str,
+    /// Why, and what to do.
+    pub reason: String,
+}
+
+impl Probe for Unavailable {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn parameters(&self) -> Value {
+        Value::Null
+    }
+
+    fn run(&self, _ctx: &Context) -> Result<ProbeOutput, ProbeError> {
+        Err(ProbeError::Unavailable(self.reason.clone()))
+    }
+}
+
+impl ProbeArgs for Unavailable {
+    fn build(
+        &self,
+        _quick: bool,
+        _settings: &crate::settings::Settings,
+    ) -> Result<Box<dyn Probe>, crate::exit::Failure> {
+        Ok(Box::new(Unavailable {
+            name: self.name,
+            reason: self.reason.clone(),
+        }))
+    }
+}

@@ -16,6 +16,9 @@ pub const DEFAULT_OUTPUT_ROOT: &str = "outputs";
 /// Cloud label used when nothing else names one.
 pub const LOCAL_CLOUD: &str = "local";
 
+/// Template storage root on a node when `E2B_STORAGE_DIR` is not set (contract).
+pub const DEFAULT_STORAGE_DIR: &str = "/mnt/sdb/e2b-storage";
+
 /// Everything a binary needs to run and write results, validated.
 #[derive(Debug)]
 pub struct Settings {

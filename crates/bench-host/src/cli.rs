@@ -4,6 +4,8 @@
 use bench_core::cli::{CommonArgs, OneProbe};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::probes::StorageArgs;
+use crate::probes::TemplatesArgs;
 use crate::probes::{CpuArgs, DiskArgs, DiskTarget, HugepagesArgs, KvmArgs, MemoryArgs};
 
 /// Measure an E2B orchestrator node.
@@ -25,7 +27,8 @@ pub enum Command {
     /// Write this node's fingerprint (CPU, memory, kernel, virtualization,
     /// cloud from DMI) and storage root as 00_host_info.json
     Info,
-    /// Run every probe (cpu, memory, disk, hugepages, kvm) into 04_host_performance.json
+    /// Run every probe: cpu, memory, disk, hugepages, kvm into 04_host_performance.json,
+    /// then storage (05_cloud_storage.json) and templates (06_templates.json)
     Run(RunArgs),
     /// CPU: sysbench's prime loop, events/s at 1 thread and all cores
     Cpu(OneProbe<CpuArgs>),
@@ -37,6 +40,12 @@ pub enum Command {
     Hugepages(OneProbe<HugepagesArgs>),
     /// KVM: /dev/kvm, API version, capabilities, VM/vCPU create latency, VM-exit round trip
     Kvm(OneProbe<KvmArgs>),
+    /// Cloud object storage: small PUT/GET latency, throughput, LIST, and E2B's 4 MiB ranged
+    /// chunk reads at concurrency 1/8/32, under a run prefix that is deleted, into 05_cloud_storage.json
+    Storage(OneProbe<StorageArgs>),
+    /// Template storage: every build (metadata, files, sizes, ok/alias/invalid), the caches,
+    /// optionally rootfs read bandwidth and an audit against the E2B database, into 06_templates.json
+    Templates(TemplatesArgs),
 }
 
 /// `run`: every probe with its defaults; tune one with its own subcommand.
@@ -60,6 +69,10 @@ pub enum ProbeName {
     Disk,
     Hugepages,
     Kvm,
+    /// Object storage (05_cloud_storage.json), when a bucket URL is configured.
+    Storage,
+    /// Template storage inventory (06_templates.json), when the storage directory exists.
+    Templates,
 }
 
 impl ProbeName {
@@ -71,6 +84,8 @@ impl ProbeName {
             ProbeName::Disk => "disk",
             ProbeName::Hugepages => "hugepages",
             ProbeName::Kvm => "kvm",
+            ProbeName::Storage => "storage",
+            ProbeName::Templates => "templates",
         }
     }
 }

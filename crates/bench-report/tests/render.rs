@@ -152,6 +152,7 @@ fn renders_every_format_from_a_multi_cloud_set() {
     }
     assert!(md.contains("## Sandbox ÷ host"));
     assert!(md.contains("## Template drift"));
+    assert!(!md.contains("alias-aws"), "aliases are not compared");
 
     // CSV: strict RFC 4180, the numbers and verdicts.
     let rows = csv_rows(&csv);
@@ -176,6 +177,19 @@ fn renders_every_format_from_a_multi_cloud_set() {
         "better",
         "{cpu:?} {:?}",
         find(&rows, "cpu.events_per_second", "threads=1", "aws")
+    );
+    // Rootfs reads line up by template across clouds although each cloud
+    // has its own build ids.
+    let rootfs = "templates.rootfs_read_bandwidth_bytes_per_second";
+    for cloud in ["aws", "gcp", "azure"] {
+        let row = find(&rows, rootfs, "cache=cold", cloud);
+        assert_eq!(row["labels"], "cache=cold, template_id=base", "{row:?}");
+    }
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r["metric"] == rootfs && r["cloud"] == "aws")
+            .count(),
+        1
     );
     // A hostile label survives the round trip, byte for byte.
     let hostile = rows

@@ -40,7 +40,10 @@ mod stdout;
 
 pub use local::{FileSink, LocalDirSink};
 #[cfg(feature = "object-store")]
-pub use object::{INSTANCE_CREDENTIALS_VAR, ObjectSink};
+pub use object::{
+    INSTANCE_CREDENTIALS_VAR, ObjectSink, OpenedStore, describe_error as describe_store_error,
+    open_store,
+};
 pub use stdout::StdoutSink;
 
 /// URL schemes `--output-dir` accepts, as listed in error messages.

@@ -497,6 +497,143 @@ fn build_store(
     }
 }
 
+/// An object store opened for a probe that measures the store itself
+/// (`bench-host storage`): built exactly as the sinks build theirs (provider
+/// environment through object_store's config keys, then the URL, then our
+/// timeouts and retries, then `options`), with no request made yet.
+#[derive(Debug, Clone)]
+pub struct OpenedStore {
+    /// The store.
+    pub store: Arc<dyn ObjectStore>,
+    /// `s3`, `gcs`, `azure`, `file` or `memory`.
+    pub backend: &'static str,
+    /// Bucket or container (empty for file:// and memory://).
+    pub bucket: String,
+    /// The prefix inside the store the URL names.
+    pub prefix: ObjectPath,
+    /// The URL for messages (no credentials, no trailing `/`).
+    pub display: String,
+    /// The configured region (S3), if any.
+    pub region: Option<String>,
+    /// The configured endpoint (S3, Azure, GCS base URL), if any.
+    pub endpoint: Option<String>,
+    /// The local directory of a file:// URL (object keys are paths under it).
+    pub local_dir: Option<PathBuf>,
+}
+
+/// Opens the store a URL names without touching it: `flag` is the flag the
+/// URL came from (for messages), `options` are provider config keys
+/// (`aws_endpoint`, `azure_storage_endpoint`, `google_base_url`) that win
+/// over `env` (normally the process environment over `.e2b_env`). Missing
+/// credentials fail here, before any request ([`INSTANCE_CREDENTIALS_VAR`]).
+pub fn open_store<'a>(
+    url: &str,
+    flag: &'static str,
+    options: &[(String, String)],
+    env: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<OpenedStore, SinkError> {
+    let env = owned(env);
+    let p = parse(url).map_err(|e| match e {
+        SinkError::InvalidDestination { value, reason, .. } => SinkError::InvalidDestination {
+            flag,
+            value,
+            reason,
+        },
+        SinkError::UnsupportedScheme { value, scheme } => SinkError::InvalidDestination {
+            flag,
+            value,
+            reason: format!(
+                "unsupported scheme `{scheme}://`; use s3://bucket/prefix, gs://bucket/prefix, az://container/prefix or file:///dir"
+            ),
+        },
+        other => other,
+    })?;
+    let store = build_store(&p, options, &env)?;
+    let (region, endpoint) = store_details(&p, options, &env);
+    Ok(OpenedStore {
+        store,
+        backend: match p.provider {
+            Provider::S3 => "s3",
+            Provider::Gcs => "gcs",
+            Provider::Azure => "azure",
+            Provider::Local => "file",
+            Provider::Memory => "memory",
+        },
+        bucket: p.bucket.clone(),
+        prefix: p.prefix.clone(),
+        display: p.display.clone(),
+        region,
+        endpoint,
+        local_dir: p.local_dir.clone(),
+    })
+}
+
+/// The region and endpoint the store was configured with, read back from a
+/// builder configured the same way (no secrets: only these two keys).
+fn store_details(
+    p: &Parsed,
+    options: &[(String, String)],
+    env: &EnvVars,
+) -> (Option<String>, Option<String>) {
+    let option = |names: &[&str]| {
+        options
+            .iter()
+            .rev()
+            .find(|(k, _)| names.contains(&k.to_ascii_lowercase().as_str()))
+            .map(|(_, v)| v.clone())
+    };
+    match p.provider {
+        Provider::S3 => {
+            let b = provider_config::<AmazonS3ConfigKey>(env, "AWS_")
+                .fold(AmazonS3Builder::new(), |b, (k, v)| b.with_config(k, v))
+                .with_url(&p.builder_url);
+            let region = option(&["aws_region", "region"])
+                .or_else(|| b.get_config_value(&AmazonS3ConfigKey::Region))
+                .or_else(|| Some("us-east-1".to_owned()));
+            let endpoint = option(&["aws_endpoint", "aws_endpoint_url", "endpoint"])
+                .or_else(|| b.get_config_value(&AmazonS3ConfigKey::Endpoint));
+            (region, endpoint.map(|e| display_url(&e)))
+        }
+        Provider::Azure => {
+            let b = provider_config::<AzureConfigKey>(env, "AZURE_")
+                .fold(MicrosoftAzureBuilder::new(), |b, (k, v)| {
+                    b.with_config(k, v)
+                })
+                .with_url(&p.builder_url);
+            let emulator = b
+                .get_config_value(&AzureConfigKey::UseEmulator)
+                .is_some_and(|v| v == "true" || v == "1");
+            let endpoint = option(&["azure_storage_endpoint", "azure_endpoint", "endpoint"])
+                .or_else(|| b.get_config_value(&AzureConfigKey::Endpoint))
+                .or_else(|| {
+                    emulator.then(|| {
+                        env_get(env, "AZURITE_BLOB_STORAGE_URL")
+                            .unwrap_or("http://127.0.0.1:10000")
+                            .to_owned()
+                    })
+                });
+            (None, endpoint.map(|e| display_url(&e)))
+        }
+        Provider::Gcs => {
+            let b = provider_config::<GoogleConfigKey>(env, "GOOGLE_")
+                .fold(GoogleCloudStorageBuilder::new(), |b, (k, v)| {
+                    b.with_config(k, v)
+                });
+            let endpoint = option(&["google_base_url", "base_url"])
+                .or_else(|| b.get_config_value(&GoogleConfigKey::BaseUrl));
+            (None, endpoint.map(|e| display_url(&e)))
+        }
+        Provider::Local | Provider::Memory => (None, None),
+    }
+}
+
+/// An object_store error on one line (sources included, XML error bodies
+/// reduced to `Code: Message`, no query strings or secrets), as the sinks
+/// report them.
+pub fn describe_error(e: &object_store::Error) -> String {
+    describe(e)
+}
+
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A thread that owns a current-thread tokio runtime and runs one job at a
@@ -1003,6 +1140,61 @@ mod tests {
         .to_string();
         assert!(e.starts_with("s3://bucket/x/.e2b-bench-probe-"), "{e}");
         assert!(!e.contains("zq-listed-secret"), "{e}");
+    }
+
+    #[test]
+    fn open_store_names_the_flag_and_reads_back_region_and_endpoint() {
+        let e = open_store("ftp://h/x", "--url", &[], [])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--url ftp://h/x: unsupported scheme `ftp://`"),
+            "{e}"
+        );
+        let e = open_store("s3:///x", "--url", &[], [])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--url s3:///x: no bucket name"), "{e}");
+        let e = open_store("s3://b/x", "--url", &[], [("HOME", "/nonexistent")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("find credentials failed"), "{e}");
+        let s3 = open_store(
+            "s3://b/some/prefix",
+            "--url",
+            &[("aws_endpoint".into(), "http://127.0.0.1:9".into())],
+            [
+                ("AWS_ACCESS_KEY_ID", "id"),
+                ("AWS_SECRET_ACCESS_KEY", "zq-secret"),
+                ("AWS_REGION", "eu-west-1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (s3.backend, s3.bucket.as_str(), s3.prefix.as_ref()),
+            ("s3", "b", "some/prefix")
+        );
+        assert_eq!(s3.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9"));
+        let az = open_store(
+            "az://c/p",
+            "--url",
+            &[],
+            [("AZURE_STORAGE_USE_EMULATOR", "true")],
+        )
+        .unwrap();
+        assert_eq!(az.backend, "azure");
+        assert_eq!(az.endpoint.as_deref(), Some("http://127.0.0.1:10000"));
+        let dir = tempfile::tempdir().unwrap();
+        let local = open_store(
+            &format!("file://{}", dir.path().display()),
+            "--url",
+            &[],
+            [],
+        )
+        .unwrap();
+        assert_eq!(local.local_dir.as_deref(), Some(dir.path()));
+        assert_eq!((local.region, local.endpoint), (None, None));
     }
 
     #[test]

@@ -3,9 +3,13 @@
 
 pub mod hugepages;
 pub mod kvm;
+pub mod storage;
+pub mod templates;
 
 pub use bench_core::workloads::cpu::CpuArgs;
 pub use bench_core::workloads::disk::{DiskArgs, DiskTarget};
 pub use bench_core::workloads::memory::MemoryArgs;
 pub use hugepages::HugepagesArgs;
 pub use kvm::KvmArgs;
+pub use storage::StorageArgs;
+pub use templates::TemplatesArgs;

@@ -13,7 +13,9 @@
 mod bars;
 mod boxplot;
 mod concurrency;
+mod levels;
 mod stacked;
+mod storage;
 pub mod svg;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +26,7 @@ pub use bars::{metric_bars, pause_resume};
 pub use boxplot::start_latency;
 pub use concurrency::concurrency;
 pub use stacked::phases;
+pub use storage::storage;
 
 use crate::model::RowKey;
 

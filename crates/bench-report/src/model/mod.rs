@@ -15,6 +15,7 @@ pub mod concurrency;
 mod drift;
 mod environment;
 mod ratios;
+pub mod storage;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,6 +27,7 @@ pub use concurrency::ConcurrencySet;
 pub use drift::Drift;
 pub use environment::{CloudSummary, EnvironmentRow};
 pub use ratios::RatioRow;
+pub use storage::StorageSet;
 
 use crate::charts::Chart;
 use crate::format;
@@ -82,6 +84,9 @@ pub struct Report {
     /// The concurrency sweep per template and schedule: levels × clouds,
     /// knees and a chart.
     pub concurrency: Vec<ConcurrencySet>,
+    /// Ranged reads of cloud storage per chunk size: levels × clouds, with
+    /// verdicts and a chart.
+    pub storage: Vec<StorageSet>,
     /// Template versions and sizes across clouds.
     pub drift: Drift,
     /// Probes that failed or could not run.
@@ -276,6 +281,10 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
         ..CompareOptions::default()
     };
     let rows = build_rows(&collected, &compare_opts);
+    let mut storage = storage::build(&collected, &rows);
+    for set in &mut storage {
+        set.chart = Some(crate::charts::storage(set, &collected.clouds));
+    }
     tracing::debug!("compared the clouds in {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let mut sections = sections(rows);
@@ -340,6 +349,7 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
         sections,
         sandbox_host,
         concurrency,
+        storage,
         drift,
         errors,
         charts,

@@ -304,7 +304,8 @@ pub fn templates(spec: &CloudSpec) -> Value {
             1.2e9 * spec.speed,
         )
         .label("template_id", "base")
-        .label("build_id", "b-1")
+        // Each cluster generates its own build ids (as bench-host writes them).
+        .label("build_id", format!("{}-b1", spec.name))
         .label("cache", "cold"),
     );
     let mut v = serde_json::to_value(&doc).unwrap();
@@ -319,7 +320,20 @@ pub fn templates(spec: &CloudSpec) -> Value {
          "status": "ok", "reason": null, "alias_of": null,
          "kernel_version": "6.1.102", "firecracker_version": "1.10.1", "envd_version": null,
          "metadata_format": "flat", "rootfs_bytes": 2_147_483_648u64, "rootfs_allocated_bytes": 1_073_741_824u64,
-         "files": {}}
+         "files": {}},
+        // Aliases and invalid builds are listed too; drift ignores them.
+        {"build_id": "base-v1", "template_id": id, "path": "/mnt/sdb/e2b-storage/base-v1",
+         "status": "alias", "reason": null, "alias_of": format!("{}-b1", spec.name),
+         "kernel_version": format!("alias-{}", spec.name), "firecracker_version": "9.9.9", "envd_version": null,
+         "metadata_format": "v2", "rootfs_bytes": 1u64, "rootfs_allocated_bytes": 0u64, "files": {}},
+        {"build_id": "broken", "template_id": null, "path": "/mnt/sdb/e2b-storage/broken",
+         "status": "invalid", "reason": "empty directory", "alias_of": null,
+         "kernel_version": null, "firecracker_version": null, "envd_version": null,
+         "metadata_format": null, "rootfs_bytes": null, "rootfs_allocated_bytes": null, "files": {}}
+    ]);
+    v["caches"] = json!([
+        {"name": "e2b-chunk-cache", "path": "/mnt/sdb/e2b-storage/e2b-chunk-cache", "present": true,
+         "bytes": 4096, "allocated_bytes": 4096, "files": 1, "unreadable": 0}
     ]);
     v
 }

@@ -15,8 +15,7 @@ use crate::units::{format_size, parse_duration, parse_size};
 
 use super::DiskArgs;
 
-/// Template storage root on a node when `E2B_STORAGE_DIR` is not set (contract).
-pub const DEFAULT_STORAGE_DIR: &str = "/mnt/sdb/e2b-storage";
+pub use crate::settings::DEFAULT_STORAGE_DIR;
 
 /// Largest `--iodepth` (io_uring rings and thread pools stay reasonable).
 pub const MAX_IODEPTH: u32 = 1024;
