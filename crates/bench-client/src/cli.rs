@@ -88,6 +88,9 @@ pub enum Command {
     Summary,
     /// Kill every sandbox created by e2b-bench (all runs, or --run-id)
     Cleanup(CleanupArgs),
+    /// A canary: one lifecycle per template every --interval, served as
+    /// Prometheus/OpenMetrics on --metrics-listen and logged as JSON Lines
+    Watch(WatchArgs),
 }
 
 /// `lifecycle` flags.
@@ -242,4 +245,26 @@ pub struct RunArgs {
     /// The in-sandbox suite's binary, limit and flags.
     #[command(flatten)]
     pub target: SandboxTarget,
+}
+
+/// `watch` flags.
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// Time between scheduled lifecycles of one template (open loop: a slow
+    /// lifecycle does not delay the next start)
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    pub interval: Duration,
+    /// Lifecycles per template, then stop [default: forever]
+    #[arg(long, value_name = "N")]
+    pub count: Option<u32>,
+    /// Where GET /metrics is served (port 0 picks one; the address is logged)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9464")]
+    pub metrics_listen: String,
+    /// Append-only JSON Lines log, one line per lifecycle [default: <output dir>/watch.jsonl]
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// With --count: after the last lifecycle, keep serving /metrics until
+    /// one scrape has seen the final figures, at most this long
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    pub linger: Duration,
 }

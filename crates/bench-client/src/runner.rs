@@ -145,7 +145,8 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
     | Command::Concurrency(_)
     | Command::Pause(_)
     | Command::Sandbox(_)
-    | Command::Run(_) = cli.command
+    | Command::Run(_)
+    | Command::Watch(_) = cli.command
         && key.is_none()
     {
         return Err(Failure::usage(

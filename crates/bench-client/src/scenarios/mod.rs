@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod pause;
 pub mod run_all;
 pub mod sandbox;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub async fn run(command: Command, ctx: Arc<Ctx>, run: Arc<Run>) -> Result<Statu
         Command::Run(a) => run_all::run(ctx, run, a).await,
         Command::Doctor => doctor::run(ctx, run).await,
         Command::Cleanup(a) => cleanup::run(ctx, run, a).await,
+        Command::Watch(a) => watch::run(ctx, run, a).await,
     }
 }
 
