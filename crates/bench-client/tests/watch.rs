@@ -84,10 +84,12 @@ impl Watch {
 }
 
 fn log_lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    // A line is complete once its newline is written: a read racing the
+    // writer may end in part of a line, which is left for the next read.
+    let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+    complete
         .lines()
-        // A line is complete once its newline is written.
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
         .collect()
 }

@@ -261,8 +261,11 @@ fn report(
         "rate_limited": c.rate_limited,
         "error": error,
     });
+    // One write per line (O_APPEND), so a reader never sees two lines' bytes interleaved.
+    let mut text = line.to_string();
+    text.push('\n');
     let mut log = state.log.lock().unwrap_or_else(|e| e.into_inner());
-    let written = writeln!(log, "{line}").and_then(|()| log.flush());
+    let written = log.write_all(text.as_bytes()).and_then(|()| log.flush());
     if let Err(e) = written {
         tracing::warn!("cannot append to the watch log: {e}");
     }
