@@ -116,6 +116,11 @@ pub struct LifecycleArgs {
     /// A short run: 5 warm starts
     #[arg(long)]
     pub quick: bool,
+    /// Run as shard I of N jump boxes loading one cluster together (1-based):
+    /// iterations and concurrent starts are split so the N shards add up to
+    /// the whole; needs --run-id, the same on every shard
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// How starts are scheduled within a concurrency level.
@@ -164,6 +169,11 @@ pub struct ConcurrencyArgs {
     /// A short run: levels up to 4
     #[arg(long)]
     pub quick: bool,
+    /// Run as shard I of N jump boxes loading one cluster together (1-based):
+    /// iterations and concurrent starts are split so the N shards add up to
+    /// the whole; needs --run-id, the same on every shard
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// `pause` flags.
@@ -175,6 +185,11 @@ pub struct PauseArgs {
     /// A short run: 2 cycles
     #[arg(long)]
     pub quick: bool,
+    /// Run as shard I of N jump boxes loading one cluster together (1-based):
+    /// iterations and concurrent starts are split so the N shards add up to
+    /// the whole; needs --run-id, the same on every shard
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 /// `cleanup` flags.
@@ -242,6 +257,12 @@ pub struct RunArgs {
         conflicts_with = "skip"
     )]
     pub only: Vec<SuiteName>,
+    /// Run as shard I of N jump boxes loading one cluster together (1-based):
+    /// each suite's iterations and concurrent starts are split so the N
+    /// shards add up to the whole; the in-sandbox suite runs on shard 1
+    /// only; needs --run-id, the same on every shard
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// The in-sandbox suite's binary, limit and flags.
     #[command(flatten)]
     pub target: SandboxTarget,

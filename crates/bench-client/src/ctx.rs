@@ -10,6 +10,9 @@ use crate::api::{ApiError, ControlPlane};
 use crate::endpoints::Endpoints;
 use crate::ledger::Ledger;
 
+/// The flag behind [`Ctx::phase_timeout`], named in timeout messages.
+pub const PHASE_TIMEOUT_FLAG: &str = "--phase-timeout";
+
 /// Set once by Ctrl-C or SIGTERM; every wait selects on it.
 #[derive(Debug, Clone)]
 pub struct Cancel(watch::Receiver<bool>);
@@ -61,20 +64,23 @@ impl Ctx {
         what: &str,
         fut: impl std::future::Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
-        self.within(what, self.phase_timeout, fut).await
+        self.within(what, self.phase_timeout, PHASE_TIMEOUT_FLAG, fut)
+            .await
     }
 
     /// Runs `fut` under `limit` and the interruption signal.
+    /// `limit_name` says where `limit` comes from, for the timeout's message.
     pub async fn within<T>(
         &self,
         what: &str,
         limit: Duration,
+        limit_name: &'static str,
         fut: impl std::future::Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
         tokio::select! {
             r = tokio::time::timeout(limit, fut) => match r {
                 Ok(r) => r,
-                Err(_) => Err(ApiError::Timeout { what: what.to_owned(), limit }),
+                Err(_) => Err(ApiError::Timeout { what: what.to_owned(), limit, limit_name }),
             },
             _ = self.cancel.cancelled() => Err(ApiError::Interrupted),
         }

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::api::ApiError;
 use crate::api::envd::{Envd, wait_ready};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, PHASE_TIMEOUT_FLAG};
 use crate::ledger::{RUN_METADATA_KEY, kill_with_retries};
 
 /// The command of the first-command phase (the SDK wraps it in `bash -l -c`).
@@ -85,7 +85,7 @@ where
     let mut backoff = Duration::from_millis(100);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match ctx.within(what, left, call()).await {
+        match ctx.within(what, left, PHASE_TIMEOUT_FLAG, call()).await {
             Err(ApiError::RateLimited {
                 message,
                 retry_after,
@@ -176,9 +176,12 @@ pub async fn cycle(ctx: &Ctx, template: &str, scheduled: Instant) -> Cycle {
     out.phases.create = Some(ms(t1 - t0));
     let envd = envd_of(ctx, &sb);
     let result = async {
-        ctx.phase("envd ready", wait_ready(&envd, ctx.phase_timeout))
-            .await
-            .map_err(|e| ("envd_ready", e))?;
+        ctx.phase(
+            "envd ready",
+            wait_ready(&envd, ctx.phase_timeout, PHASE_TIMEOUT_FLAG),
+        )
+        .await
+        .map_err(|e| ("envd_ready", e))?;
         let t2 = Instant::now();
         out.phases.envd_ready = Some(ms(t2 - t1));
         first_command(ctx, &envd)

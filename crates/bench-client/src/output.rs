@@ -117,6 +117,30 @@ impl DocWriter {
     }
 }
 
+/// `value` marked as measured against an emulator named `name`: a result
+/// document gets `parameters.emulator`, the summary (`summary_report.json`)
+/// a top-level `emulator`; anything else is left as it is. Done in the run's
+/// sink ([`Recorder`]) because every file a run writes passes through it,
+/// [`DocWriter`]'s and the in-sandbox suite's alike; bench-report badges a
+/// cloud whose documents carry it (docs/quickstart.md).
+pub fn stamp_emulator(value: &Value, name: &str) -> Value {
+    let mut value = value.clone();
+    if let Some(obj) = value.as_object_mut() {
+        if obj.contains_key("schema_version") {
+            if let Some(Value::Object(p)) = obj.get_mut("parameters") {
+                p.insert("emulator".into(), Value::from(name));
+            } else {
+                obj.insert("parameters".into(), serde_json::json!({ "emulator": name }));
+            }
+        } else if obj.get("schema").and_then(Value::as_str)
+            == Some(bench_core::schema::SUMMARY_SCHEMA)
+        {
+            obj.insert("emulator".into(), Value::from(name));
+        }
+    }
+    value
+}
+
 /// The run's sink, remembering the last version of every document written
 /// through it, so `run` can summarise what it wrote wherever it went (a
 /// directory or an object store).
@@ -149,6 +173,8 @@ impl Sink for Recorder {
         file_name: &str,
         value: &Value,
     ) -> Result<String, bench_core::sink::SinkError> {
+        let stamped = crate::api::emulator().map(|name| stamp_emulator(value, name));
+        let value = stamped.as_ref().unwrap_or(value);
         let location = self.inner.write_json(file_name, value)?;
         if let Ok(doc) = serde_json::from_value::<ResultDocument>(value.clone()) {
             self.written
@@ -165,5 +191,31 @@ impl Sink for Recorder {
 
     fn replaces(&self) -> bool {
         self.inner.replaces()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stamps_documents_and_the_summary_only() {
+        let doc = json!({"schema_version": 1, "parameters": {"quick": true}, "samples": []});
+        let out = stamp_emulator(&doc, "e2b-sim 0.1.0");
+        assert_eq!(
+            out["parameters"],
+            json!({"quick": true, "emulator": "e2b-sim 0.1.0"})
+        );
+        let bare = stamp_emulator(&json!({"schema_version": 1}), "e2b-sim 0.1.0");
+        assert_eq!(bare["parameters"]["emulator"], "e2b-sim 0.1.0");
+
+        let summary = json!({"schema": bench_core::schema::SUMMARY_SCHEMA, "cloud": "local-sim"});
+        let out = stamp_emulator(&summary, "e2b-sim 0.1.0");
+        assert_eq!(out["emulator"], "e2b-sim 0.1.0");
+        assert_eq!(out["cloud"], "local-sim");
+
+        let other = json!({"schema": "something-else/1"});
+        assert_eq!(stamp_emulator(&other, "e2b-sim 0.1.0"), other);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use bench_core::exit::{Failure, Status};
 use bench_core::settings::Settings;
+use bench_core::shard::Shard;
 use bench_core::sink::Sink;
 use serde_json::{Value, json};
 
@@ -109,13 +110,19 @@ pub fn info_parameters(conn: &ConnArgs, settings: &Settings) -> BTreeMap<String,
 }
 
 /// Runs the subcommand.
-pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
+pub fn run(cli: Cli, mut settings: Settings) -> Result<Status, Failure> {
     if let Command::Info = cli.command {
         let parameters = info_parameters(&cli.conn, &settings);
         return bench_core::info::run(&settings, parameters);
     }
     if let Command::Summary = cli.command {
         return summary_of_directory(&settings);
+    }
+    if let Some(text) = shard_flag(&cli.command) {
+        let shard = text
+            .parse::<Shard>()
+            .map_err(|why| Failure::usage(format!("--shard '{text}': {why}")))?;
+        settings.set_shard(shard)?;
     }
     let conn = cli.conn;
     if conn.phase_timeout.is_zero() || conn.sandbox_timeout.as_secs() < 1 {
@@ -150,7 +157,7 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
         && key.is_none()
     {
         return Err(Failure::usage(
-            "E2B_API_KEY is not set: put `export E2B_API_KEY=e2b_…` in .e2b_env (or the environment)",
+            "E2B_API_KEY is not set: add an `export E2B_API_KEY=` line with the team's API key to .e2b_env (or set it in the environment)",
         ));
     }
     check_suite_flags(&cli.command, &settings)?;
@@ -163,7 +170,7 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
             (recorder.clone(), Some(recorder))
         }
     };
-    let parameters = BTreeMap::from([
+    let mut parameters = BTreeMap::from([
         ("templates".into(), json!(templates)),
         ("api".into(), json!(conn.api)),
         ("api_url".into(), json!(endpoints.api_url)),
@@ -189,6 +196,10 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
             json!(conn.sandbox_timeout.as_secs_f64()),
         ),
     ]);
+    if let Some(shard) = settings.shard {
+        // DocWriter documents take these parameters, not Settings::document's.
+        parameters.insert("shard".into(), json!(shard.to_string()));
+    }
     let api = Arc::new(ControlPlane::new(
         http_client.clone(),
         &endpoints.api_url,
@@ -199,7 +210,7 @@ pub fn run(cli: Cli, settings: Settings) -> Result<Status, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::runtime(format!("cannot start the async runtime: {e}")))?;
-    let explicit_run_id = settings_run_id_given(&settings);
+    let explicit_run_id = settings.run_id_explicit;
     let run = Arc::new(Run {
         settings,
         sink,
@@ -259,7 +270,7 @@ fn summary_of_directory(settings: &Settings) -> Result<Status, Failure> {
             "summary reads a local results directory: give --output-dir DIR (copy object-store results down first; `run` writes its summary wherever it writes)",
         ));
     };
-    let docs = summary::load(dir).map_err(Failure::usage)?;
+    let docs = summary::load_named(dir, |f| settings.file_name(f)).map_err(Failure::usage)?;
     if docs.is_empty() {
         return Err(Failure::usage(format!(
             "{}: no bench-client or bench-host results to summarise; run `bench-client run` (or lifecycle, concurrency, sandbox) first, or give --output-dir DIR",
@@ -297,7 +308,9 @@ fn check_suite_flags(command: &Command, settings: &Settings) -> Result<(), Failu
                     "--skip/--only leave no suite to run; choose from lifecycle, concurrency, pause, sandbox",
                 ));
             }
-            if !scenarios::run_all::selected(a).contains(&crate::cli::SuiteName::Sandbox) {
+            if !scenarios::run_all::selected(a).contains(&crate::cli::SuiteName::Sandbox)
+                || !scenarios::sandbox::runs_on(settings.shard)
+            {
                 return Ok(());
             }
             &a.target
@@ -310,11 +323,15 @@ fn check_suite_flags(command: &Command, settings: &Settings) -> Result<(), Failu
     scenarios::sandbox::locate(target.bench_sandbox.as_deref()).map(|_| ())
 }
 
-/// True when `--run-id` was given rather than generated (generated ids
-/// end in `-xxxx` after a `T…Z` stamp; a given one may look the same, so
-/// the flag is also read from the command line).
-fn settings_run_id_given(_settings: &Settings) -> bool {
-    std::env::args().any(|a| a == "--run-id" || a.starts_with("--run-id="))
+/// The `--shard` value of the subcommands that take one.
+fn shard_flag(command: &Command) -> Option<&str> {
+    match command {
+        Command::Lifecycle(a) => a.shard.as_deref(),
+        Command::Concurrency(a) => a.shard.as_deref(),
+        Command::Pause(a) => a.shard.as_deref(),
+        Command::Run(a) => a.shard.as_deref(),
+        _ => None,
+    }
 }
 
 fn panic_text(e: tokio::task::JoinError) -> String {

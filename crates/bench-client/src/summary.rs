@@ -91,11 +91,20 @@ impl Docs {
     }
 }
 
-/// Reads the documents of `dir` (one cloud's output directory). A missing
-/// file is `None`; a file that cannot be read or is not a result document is
-/// an error naming it.
+/// [`load_named`] with the contract's plain names.
+#[cfg(test)]
 pub fn load(dir: &Path) -> Result<Docs, String> {
-    let read = |file: &str| -> Result<Option<Input>, String> {
+    load_named(dir, str::to_owned)
+}
+
+/// Reads the documents of `dir` (one cloud's output directory), each file
+/// looked for first under `name(file)` (this machine's node- and
+/// shard-qualified name, `Settings::file_name`), then under its plain name
+/// (bench-host's results, written without `--node`). A missing file is
+/// `None`; a file that cannot be read or is not a result document is an
+/// error naming it.
+pub fn load_named(dir: &Path, name: impl Fn(&str) -> String) -> Result<Docs, String> {
+    let read_one = |file: &str| -> Result<Option<Input>, String> {
         let path = dir.join(file);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -105,6 +114,14 @@ pub fn load(dir: &Path) -> Result<Docs, String> {
         let doc =
             ResultDocument::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Some(Input::new(file, doc)))
+    };
+    let read = |file: &str| -> Result<Option<Input>, String> {
+        let qualified = name(file);
+        match read_one(&qualified)? {
+            Some(input) => Ok(Some(input)),
+            None if qualified != file => read_one(file),
+            None => Ok(None),
+        }
     };
     Ok(Docs {
         cold_start: read(COLD_START_FILE)?,
@@ -962,6 +979,30 @@ mod tests {
         let docs = load(dir.path()).unwrap();
         assert_eq!(docs.sandbox.as_ref().unwrap().file, SANDBOX_FILE);
         assert_eq!(docs.sandbox.as_ref().unwrap().doc.run_id, "run-auto");
+    }
+
+    #[test]
+    fn summary_load_prefers_this_machines_qualified_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let lc = lifecycle_docs();
+        let mine = lc.warm_start.unwrap().doc;
+        let mut other = mine.clone();
+        other.run_id = "someone-else".to_owned();
+        write_doc(dir.path(), "01_warm_start.jump-1.shard-1-of-2.json", &mine);
+        write_doc(dir.path(), WARM_START_FILE, &other);
+        write_doc(
+            dir.path(),
+            HOST_FILE,
+            &doc(Tier::Host, "host_performance", "run-4", Vec::new()),
+        );
+        let qualify =
+            |f: &str| bench_core::shard::qualified_file_name(f, "jump-1", "1/2".parse().ok());
+        let docs = load_named(dir.path(), qualify).unwrap();
+        let warm = docs.warm_start.unwrap();
+        assert_eq!(warm.file, "01_warm_start.jump-1.shard-1-of-2.json");
+        assert_eq!(warm.doc.run_id, mine.run_id);
+        // Files of this machine that are missing fall back to the plain name.
+        assert_eq!(docs.host.unwrap().file, HOST_FILE);
     }
 
     #[test]

@@ -34,6 +34,13 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub run_id: Option<String>,
 
+    /// Name of this machine in the results: recorded in the fingerprint and,
+    /// when given, in every file name (04_host_performance.NAME.json), so
+    /// nodes writing one run to one destination never overwrite each other
+    /// [default: the hostname, file names unchanged]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub node: Option<String>,
+
     /// Read configuration from this file [default: ./.e2b_env when present]
     #[arg(long, global = true, value_name = "PATH")]
     pub env_file: Option<PathBuf>,

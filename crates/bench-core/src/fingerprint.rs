@@ -60,6 +60,8 @@ pub fn collect() -> Fingerprint {
         hypervisor_vendor,
         kvm_device,
         dmi,
+        // Set by `Settings::resolve` from `--node`.
+        node: None,
     }
 }
 

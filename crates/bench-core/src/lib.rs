@@ -34,6 +34,7 @@ pub mod schema;
 #[cfg(feature = "schema-check")]
 pub mod schema_check;
 pub mod settings;
+pub mod shard;
 pub mod sink;
 pub mod stats;
 pub mod suite;

@@ -63,14 +63,25 @@ pub struct Tool {
     pub name: String,
     /// Its crate version.
     pub version: String,
+    /// The Cargo profile that built it (`release`, `quickstart`, `sandbox`,
+    /// `dev`, …): figures from differently optimised builds are not
+    /// comparable. Absent in documents of builds before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_profile: Option<String>,
 }
 
+/// The Cargo profile of this build, derived by `build.rs` from `OUT_DIR`.
+/// bench-core is built in the profile of the binary that links it.
+pub const BUILD_PROFILE: &str = env!("BENCH_BUILD_PROFILE");
+
 impl Tool {
-    /// A tool record for a binary name and version (usually `env!("CARGO_PKG_VERSION")`).
+    /// A tool record for a binary name and version (usually
+    /// `env!("CARGO_PKG_VERSION")`), with this build's [`BUILD_PROFILE`].
     pub fn new(name: &str, version: &str) -> Self {
         Tool {
             name: name.to_owned(),
             version: version.to_owned(),
+            build_profile: Some(BUILD_PROFILE.to_owned()),
         }
     }
 }
@@ -139,6 +150,10 @@ pub struct Fingerprint {
     /// Raw DMI identification strings used for detection.
     #[serde(default)]
     pub dmi: BTreeMap<String, String>,
+    /// The machine's name in the results (`--node`, default the hostname,
+    /// sanitized); absent in documents written before nodes existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// One measured figure, with the observations it came from.

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::cli::{CompareArgs, CompareFormat};
 use crate::format;
-use crate::load::{self, Loaded, MANUAL_SANDBOX_FILE};
+use crate::load::{self, Loaded, is_manual_sandbox};
 use crate::model::{direction, labels_text};
 use crate::significance;
 use crate::source::{FileRef, REPORTS_DIR, Source, json_files_under};
@@ -174,9 +174,18 @@ fn side(
             cloud.unwrap_or_default()
         )));
     }
+    // A run of several nodes or shards compares as the report shows it.
+    let (merged, warnings) = crate::model::merge::merge(&docs);
+    for w in warnings {
+        tracing::warn!("{which} {value}: {w}");
+    }
+    let merged = match merged {
+        std::borrow::Cow::Owned(merged) => Some(merged),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
     Ok(Side {
         name: value.to_owned(),
-        docs,
+        docs: merged.unwrap_or(docs),
     })
 }
 
@@ -221,7 +230,7 @@ fn samples(side: &Side, with_cloud: bool) -> BTreeMap<Key, (&Loaded, &bench_core
     for d in docs {
         for s in &d.doc.samples {
             let mut labels = s.labels.clone();
-            if d.file.file_name == MANUAL_SANDBOX_FILE {
+            if is_manual_sandbox(&d.file.file_name) {
                 labels.insert("source".to_owned(), "manual".to_owned());
             }
             let key = (

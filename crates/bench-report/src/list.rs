@@ -1,13 +1,18 @@
 //! `bench-report list`: one row per result file found under the input,
 //! sorted by cloud, suite and start time; each cloud's summaries
 //! (`summary_report.json`, suite shown as `summary`) follow its results.
+//! When some file is node- or shard-qualified (`--node`, `--shard`), a NODE
+//! column says which machine (and shard) wrote each one.
 
 use std::io::Write;
 
 use bench_core::exit::{Failure, Status};
 use serde::Deserialize;
 
+use bench_core::shard::parse_file_name;
+
 use crate::load::{self, Loaded};
+use crate::model::merge::Contributor;
 use crate::source::{FileRef, Source};
 
 /// The suite column of a `summary_report.json` row.
@@ -100,13 +105,28 @@ pub fn write_table(
     if entries.is_empty() && summaries.is_empty() {
         return writeln!(out, "no result files found");
     }
-    let header = [
+    let qualified = |f: &FileRef| {
+        let p = parse_file_name(&f.file_name);
+        p.node.is_some() || p.shard.is_some()
+    };
+    // Single-machine directories keep the table they always had.
+    let with_node =
+        entries.iter().any(|e| qualified(&e.file)) || summaries.iter().any(|s| qualified(&s.file));
+    let node_column = |row: &mut Vec<String>, node: String| {
+        if with_node {
+            row.insert(3, node);
+        }
+    };
+    let mut header: Vec<String> = [
         "CLOUD", "SUITE", "RUN ID", "STARTED", "TOOL", "SAMPLES", "ERRORS", "FILE",
-    ];
-    let mut rows: Vec<[String; 8]> = entries
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    node_column(&mut header, "NODE".to_owned());
+    let mut rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
-            [
+            let mut row = vec![
                 e.file.cloud.clone(),
                 e.doc.suite.clone(),
                 e.doc.run_id.clone(),
@@ -115,7 +135,9 @@ pub fn write_table(
                 e.doc.samples.len().to_string(),
                 e.doc.errors.len().to_string(),
                 e.location.clone(),
-            ]
+            ];
+            node_column(&mut row, Contributor::of(e).describe());
+            row
         })
         .collect();
     let mut summaries: Vec<&SummaryEntry> = summaries.iter().collect();
@@ -127,7 +149,7 @@ pub fn write_table(
         ))
     });
     for s in summaries {
-        let row = [
+        let mut row = vec![
             s.file.cloud.clone(),
             SUMMARY_SUITE.to_owned(),
             s.run_id.clone(),
@@ -137,11 +159,19 @@ pub fn write_table(
             "-".to_owned(),
             s.location.clone(),
         ];
+        let p = parse_file_name(&s.file.file_name);
+        let node = match (p.node, p.shard) {
+            (Some(n), Some(sh)) => format!("{n} shard {sh}"),
+            (Some(n), None) => n,
+            (None, Some(sh)) => format!("shard {sh}"),
+            (None, None) => String::new(),
+        };
+        node_column(&mut row, node);
         // After the cloud's last result row (rows are sorted by cloud).
         let at = rows.partition_point(|r| r[0] <= row[0]);
         rows.insert(at, row);
     }
-    let mut widths = header.map(str::len);
+    let mut widths: Vec<usize> = header.iter().map(String::len).collect();
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -150,14 +180,14 @@ pub fn write_table(
     let line = |cells: &[String]| {
         cells
             .iter()
-            .zip(widths)
+            .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()
             .to_owned()
     };
-    writeln!(out, "{}", line(&header.map(str::to_owned)))?;
+    writeln!(out, "{}", line(&header))?;
     for row in &rows {
         writeln!(out, "{}", line(row))?;
     }

@@ -12,6 +12,12 @@ use crate::source::{FileRef, Source};
 /// The file name of an imported sandbox paste (contract).
 pub const MANUAL_SANDBOX_FILE: &str = "sandbox_performance_manual.json";
 
+/// True for an imported paste, also under a node-qualified name
+/// (`sandbox_performance_manual.node-a.json`).
+pub fn is_manual_sandbox(file_name: &str) -> bool {
+    bench_core::shard::parse_file_name(file_name).base == MANUAL_SANDBOX_FILE
+}
+
 /// A document that passed every check.
 #[derive(Debug, Clone)]
 pub struct Loaded {

@@ -34,9 +34,10 @@ pub struct FileRef {
 }
 
 impl FileRef {
-    /// True for a cloud's `summary_report.json` (current or in `history/`).
+    /// True for a cloud's `summary_report.json` (current or in `history/`,
+    /// also node- or shard-qualified: `summary_report.jump-1.json`).
     pub fn is_summary(&self) -> bool {
-        self.file_name == SUMMARY_FILE
+        is_summary_name(&self.file_name)
     }
 }
 
@@ -154,6 +155,11 @@ impl Source {
     }
 }
 
+/// True for the name of a summary, qualified or not.
+fn is_summary_name(file_name: &str) -> bool {
+    bench_core::shard::parse_file_name(file_name).base == SUMMARY_FILE
+}
+
 /// A relative path as a result file, if it is laid out like one.
 fn classify(relative: &str) -> Option<FileRef> {
     let parts: Vec<&str> = relative.split('/').collect();
@@ -219,7 +225,7 @@ pub fn json_files_under(dir: &Path, skip: &[&str]) -> Vec<PathBuf> {
                     pending.push(path);
                 }
             } else if path.extension().is_some_and(|x| x == "json")
-                && entry.file_name() != SUMMARY_FILE
+                && !is_summary_name(&entry.file_name().to_string_lossy())
             {
                 out.push(path);
             }
@@ -251,6 +257,18 @@ mod tests {
                 .is_summary()
         );
         assert!(!classify("aws/01_cold_start.json").unwrap().is_summary());
+        for qualified in [
+            "aws/summary_report.jump-1.json",
+            "aws/summary_report.jump-1.shard-2-of-2.json",
+            "aws/history/r1/summary_report.ip-1.ec2.internal.json",
+        ] {
+            assert!(classify(qualified).unwrap().is_summary(), "{qualified}");
+        }
+        assert!(
+            !classify("aws/01_cold_start.jump-1.shard-1-of-2.json")
+                .unwrap()
+                .is_summary()
+        );
     }
 
     #[test]

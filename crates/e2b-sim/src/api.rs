@@ -154,6 +154,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/_sim/evict", post(evict))
         .merge(api)
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not found") })
+        .layer(middleware::map_response(crate::identify))
         .with_state(sim)
 }
 

@@ -34,6 +34,23 @@ pub use config::{Dist, FaultConfig, FaultScope, LatencyConfig, RateLimit, SimCon
 pub use namespace::Commands;
 pub use state::Registry;
 
+/// The response header by which the emulator names itself on every answer
+/// of both listeners (control plane and client-proxy/envd), so a client can
+/// tell emulated figures from a cluster's. No E2B component or SDK sends or
+/// reads it (docs/emulator.md).
+pub const IDENTITY_HEADER: &str = "x-e2b-emulator";
+/// Its value: `e2b-sim <version>`.
+pub const IDENTITY: &str = concat!("e2b-sim ", env!("CARGO_PKG_VERSION"));
+
+/// Adds [`IDENTITY_HEADER`] to a response (an `axum::middleware::map_response` layer).
+pub(crate) async fn identify(mut resp: axum::response::Response) -> axum::response::Response {
+    resp.headers_mut().insert(
+        IDENTITY_HEADER,
+        axum::http::HeaderValue::from_static(IDENTITY),
+    );
+    resp
+}
+
 /// Counters served at `GET /_sim/stats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Stats {

@@ -117,8 +117,10 @@ pub fn router_with_stalls(
     stall: Arc<EnvdStall>,
 ) -> Router {
     let _ = domain;
-    envd::routes().layer(middleware::from_fn_with_state(
-        ProxyState { registry, stall },
-        route,
-    ))
+    envd::routes()
+        .layer(middleware::from_fn_with_state(
+            ProxyState { registry, stall },
+            route,
+        ))
+        .layer(middleware::map_response(crate::identify))
 }

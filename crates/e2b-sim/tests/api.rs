@@ -64,6 +64,51 @@ async fn auth_is_required_and_errors_have_e2b_shape() {
     s.shutdown().await;
 }
 
+/// Every answer of both listeners, errors and the fallback included, names
+/// the emulator, so a client can mark what it measured as emulated.
+#[tokio::test]
+async fn every_answer_names_the_emulator() {
+    let s = start(SimConfig::for_tests(KEY)).await;
+    let c = client();
+    let expected = format!("e2b-sim {}", env!("CARGO_PKG_VERSION"));
+    assert_eq!(e2b_sim::IDENTITY, expected);
+    let answers = [
+        c.get(format!("{}/health", s.api_url)).send().await.unwrap(),
+        c.get(format!("{}/sandboxes", s.api_url))
+            .send()
+            .await
+            .unwrap(),
+        c.get(format!("{}/no-such-route", s.api_url))
+            .send()
+            .await
+            .unwrap(),
+        c.get(format!("{}/_sim/stats", s.api_url))
+            .send()
+            .await
+            .unwrap(),
+        // The sandbox listener: a Host it cannot route (400 Invalid host).
+        c.get(format!("{}/health", s.sandbox_url))
+            .header("Host", "nodots")
+            .send()
+            .await
+            .unwrap(),
+    ];
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status().as_u16()).collect();
+    assert_eq!(statuses, [200, 401, 404, 200, 400]);
+    for a in &answers {
+        assert_eq!(
+            a.headers()
+                .get(e2b_sim::IDENTITY_HEADER)
+                .and_then(|v| v.to_str().ok()),
+            Some(expected.as_str()),
+            "{} {}",
+            a.url(),
+            a.status()
+        );
+    }
+    s.shutdown().await;
+}
+
 #[tokio::test]
 async fn create_get_list_delete() {
     let s = start(SimConfig::for_tests(KEY)).await;

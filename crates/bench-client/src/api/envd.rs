@@ -220,7 +220,12 @@ fn protocol(what: &str, detail: &str) -> ApiError {
 /// Polls `GET /health` until it answers 2xx or `limit` passes: E2B answers
 /// the create once envd is up, so this is mostly one round trip, but a
 /// proxy may still report the new sandbox as not found for a moment.
-pub async fn wait_ready(envd: &Envd, limit: Duration) -> Result<(), ApiError> {
+/// `limit_name` says where `limit` comes from, for the timeout's message.
+pub async fn wait_ready(
+    envd: &Envd,
+    limit: Duration,
+    limit_name: &'static str,
+) -> Result<(), ApiError> {
     let deadline = tokio::time::Instant::now() + limit;
     let mut pause = Duration::from_millis(5);
     loop {
@@ -230,6 +235,7 @@ pub async fn wait_ready(envd: &Envd, limit: Duration) -> Result<(), ApiError> {
                 return Err(ApiError::Timeout {
                     what: "envd GET /health".into(),
                     limit,
+                    limit_name,
                 });
             }
             Ok(Ok(())) => return Ok(()),

@@ -53,12 +53,15 @@ pub enum ApiError {
         detail: String,
     },
     /// The phase did not finish in time.
-    #[error("{what} took longer than {limit:?} (--phase-timeout)")]
+    #[error("{what} took longer than {limit:?} ({limit_name})")]
     Timeout {
         /// What was waited for.
         what: String,
         /// The limit.
         limit: Duration,
+        /// Where the limit comes from (`--phase-timeout`, `--suite-timeout`),
+        /// so the message names the flag to raise.
+        limit_name: &'static str,
     },
     /// 401 from the API.
     #[error(

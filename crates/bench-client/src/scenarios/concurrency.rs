@@ -71,6 +71,13 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: ConcurrencyArgs) -> Result<
     parameters.insert("rounds".into(), json!(args.rounds));
     parameters.insert("max_error_rate".into(), json!(args.max_error_rate));
     parameters.insert("quick".into(), json!(args.quick));
+    let shard = run.settings.shard;
+    if let Some(s) = shard {
+        // Samples keep the level (`concurrency`), so the shards' figures of
+        // one level line up when merged; this says how many starts were ours.
+        let shares: Vec<u32> = levels.iter().map(|&l| s.share(l)).collect();
+        parameters.insert("level_shares".into(), json!(shares));
+    }
     let mut doc = DocWriter::new(
         &run.settings,
         run.sink.clone(),
@@ -102,8 +109,21 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: ConcurrencyArgs) -> Result<
             if ctx.cancel.is_cancelled() {
                 break;
             }
+            // Starts are dealt round-robin over the shards: ours are these
+            // (their index also places a staggered start on the schedule).
+            let starts: Vec<u32> = (0..level)
+                .filter(|&j| shard.is_none_or(|s| s.owns(j)))
+                .collect();
+            if starts.is_empty() {
+                if let Some(s) = shard {
+                    tracing::info!(
+                        "{template} concurrency {level}: no start for shard {s} (fewer starts than shards)"
+                    );
+                }
+                continue;
+            }
             let started = Instant::now();
-            let cycles = run_level(&ctx, template, level, &args).await;
+            let cycles = run_level(&ctx, template, &starts, &args).await;
             let wall = started.elapsed();
             let mut series = Series::default();
             for c in &cycles {
@@ -202,17 +222,19 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: ConcurrencyArgs) -> Result<
     doc.finish(ctx.cancel.is_cancelled())
 }
 
-/// The lifecycles of one level, scheduled as asked.
+/// The lifecycles of one level, scheduled as asked: one start (a worker
+/// for a ramp) per index in `starts`, the level's whole `0..level` unless
+/// this run is a shard.
 async fn run_level(
     ctx: &Arc<Ctx>,
     template: &str,
-    level: u32,
+    starts: &[u32],
     args: &ConcurrencyArgs,
 ) -> Vec<Cycle> {
     let start = Instant::now();
     let interval = args.interval;
     let rounds = args.rounds.max(1);
-    let tasks = (0..level).map(|i| {
+    let tasks = starts.iter().map(|&i| {
         let ctx = ctx.clone();
         let template = template.to_owned();
         let mode = args.mode;

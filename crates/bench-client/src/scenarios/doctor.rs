@@ -205,11 +205,14 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>) -> Result<Status, Failure> {
             target.clone(),
             sb.envd_access_token.clone(),
         );
+        // doctor's own short limit: it diagnoses, it does not wait out a slow start.
+        const DOCTOR_LIMIT: &str = "doctor's fixed 10 s limit";
         let check = async {
             ctx.within(
                 "envd /health",
                 Duration::from_secs(10),
-                wait_ready(&envd, Duration::from_secs(10)),
+                DOCTOR_LIMIT,
+                wait_ready(&envd, Duration::from_secs(10), DOCTOR_LIMIT),
             )
             .await?;
             driver::first_command(&ctx, &envd).await

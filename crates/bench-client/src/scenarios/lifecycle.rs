@@ -28,9 +28,35 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: LifecycleArgs) -> Result<St
     } else {
         args.iterations
     };
+    // A shard runs its share of both counts; the shares of all shards add
+    // up to the whole (bench_core::shard::Shard::share).
+    let shard = run.settings.shard;
+    let share = |total: u32| shard.map_or(total, |s| s.share(total));
+    let (warm_share, cold_share) = (share(iterations), share(args.cold_iterations.max(1)));
+    if let Some(s) = shard {
+        if cold_share == 0 {
+            tracing::info!("lifecycle: shard {s} has no cold start to run (another shard runs it)");
+        }
+        if warm_share == 0 {
+            tracing::info!(
+                "lifecycle: shard {s} has no warm start to run ({iterations} over {} shards)",
+                s.count()
+            );
+        }
+    }
     let mut parameters = run.parameters.clone();
-    parameters.insert("iterations".into(), json!(iterations));
-    parameters.insert("cold_iterations".into(), json!(args.cold_iterations));
+    parameters.insert("iterations".into(), json!(warm_share));
+    parameters.insert(
+        "cold_iterations".into(),
+        json!(shard.map_or(args.cold_iterations, |_| cold_share)),
+    );
+    if shard.is_some() {
+        parameters.insert("iterations_total".into(), json!(iterations));
+        parameters.insert(
+            "cold_iterations_total".into(),
+            json!(args.cold_iterations.max(1)),
+        );
+    }
     parameters.insert("warmup".into(), json!(args.warmup));
     parameters.insert("quick".into(), json!(args.quick));
     parameters.insert(
@@ -69,7 +95,7 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: LifecycleArgs) -> Result<St
         };
         let mut series = Series::default();
         let mut permanent = None;
-        for i in 0..args.cold_iterations.max(1) {
+        for i in 0..cold_share {
             if i > 0
                 && let Some(cmd) = &args.evict_command
             {
@@ -87,9 +113,11 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: LifecycleArgs) -> Result<St
                 break;
             }
         }
-        cold.samples(series.samples(&labels("cold")));
-        cold.errors(series.errors(&format!("lifecycle {template} cold")));
-        cold.checkpoint()?;
+        if cold_share > 0 {
+            cold.samples(series.samples(&labels("cold")));
+            cold.errors(series.errors(&format!("lifecycle {template} cold")));
+            cold.checkpoint()?;
+        }
         if let Some(why) = permanent {
             warm.error(
                 &format!("lifecycle {template} warm"),
@@ -97,6 +125,9 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: LifecycleArgs) -> Result<St
                 format!("not run: the cold start failed for good ({why})"),
             );
             warm.checkpoint()?;
+            continue;
+        }
+        if warm_share == 0 {
             continue;
         }
         let mut wu = Series::default();
@@ -116,7 +147,7 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: LifecycleArgs) -> Result<St
             warm.parameter("warmup_raw", Value::Object(warmup_raw.clone()));
         }
         let mut series = Series::default();
-        for _ in 0..iterations {
+        for _ in 0..warm_share {
             if ctx.cancel.is_cancelled() {
                 break;
             }

@@ -15,7 +15,7 @@ use crate::api::ApiError;
 use crate::api::envd::wait_ready;
 use crate::cli::PauseArgs;
 use crate::collector::{kind_of, with_labels};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, PHASE_TIMEOUT_FLAG};
 use crate::driver;
 use crate::ledger::kill_with_retries;
 use crate::output::DocWriter;
@@ -33,8 +33,19 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: PauseArgs) -> Result<Status
         args.iterations
     }
     .max(1);
+    let total = iterations;
+    let iterations = run.settings.shard.map_or(total, |s| s.share(total));
     let mut parameters = run.parameters.clone();
     parameters.insert("iterations".into(), json!(iterations));
+    if let Some(s) = run.settings.shard {
+        parameters.insert("iterations_total".into(), json!(total));
+        if iterations == 0 {
+            tracing::info!(
+                "pause: shard {s} has no cycle to run ({total} over {} shards)",
+                s.count()
+            );
+        }
+    }
     parameters.insert("quick".into(), json!(args.quick));
     let mut doc = DocWriter::new(
         &run.settings,
@@ -100,9 +111,12 @@ async fn one(ctx: &Ctx, template: &str) -> Result<(f64, f64, f64), Outcome> {
     let id = sb.sandbox_id.clone();
     let result = async {
         let envd = driver::envd_of(ctx, &sb);
-        ctx.phase("envd ready", wait_ready(&envd, ctx.phase_timeout))
-            .await
-            .map_err(|e| Outcome::Failed("envd_ready", e))?;
+        ctx.phase(
+            "envd ready",
+            wait_ready(&envd, ctx.phase_timeout, PHASE_TIMEOUT_FLAG),
+        )
+        .await
+        .map_err(|e| Outcome::Failed("envd_ready", e))?;
         let t = Instant::now();
         match ctx.phase("pause", ctx.api.pause(&id)).await {
             Ok(()) => {}
@@ -131,9 +145,12 @@ async fn one(ctx: &Ctx, template: &str) -> Result<(f64, f64, f64), Outcome> {
         }
         let t = Instant::now();
         let envd = driver::envd_of(ctx, &resumed);
-        ctx.phase("envd ready", wait_ready(&envd, ctx.phase_timeout))
-            .await
-            .map_err(|e| Outcome::Failed("envd_ready after resume", e))?;
+        ctx.phase(
+            "envd ready",
+            wait_ready(&envd, ctx.phase_timeout, PHASE_TIMEOUT_FLAG),
+        )
+        .await
+        .map_err(|e| Outcome::Failed("envd_ready after resume", e))?;
         driver::first_command(ctx, &envd)
             .await
             .map_err(|e| Outcome::Failed("command after resume", e))?;

@@ -1,7 +1,8 @@
 //! `run`: lifecycle, concurrency, pause and the in-sandbox suite, in that
 //! order, each with its own defaults (or `--quick`), each document written
 //! as it completes; then `summary_report.json`. The exit code is the worst
-//! of the suites'.
+//! of the suites'. With `--shard i/N` (in the settings) every suite runs
+//! its share; the in-sandbox suite runs on shard 1 only.
 
 use std::sync::Arc;
 
@@ -87,10 +88,12 @@ fn write_summary(run: &Run) -> Result<(), Failure> {
         return Ok(());
     };
     let earlier = match &run.settings.output {
-        bench_core::sink::OutputTarget::Dir(dir) => summary::load(dir).unwrap_or_else(|e| {
-            tracing::warn!("summary: leaving out earlier results: {e}");
-            summary::Docs::default()
-        }),
+        bench_core::sink::OutputTarget::Dir(dir) => {
+            summary::load_named(dir, |f| run.settings.file_name(f)).unwrap_or_else(|e| {
+                tracing::warn!("summary: leaving out earlier results: {e}");
+                summary::Docs::default()
+            })
+        }
         _ => summary::Docs::default(),
     };
     let docs = summary::Docs::from_written(&recorder.written(), earlier);

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use bench_core::exit::{Failure, Status};
 use bench_core::sandbox_doc::{self, Provenance, SANDBOX_SUITE};
 use bench_core::schema::{ErrorEntry, ErrorKind, ResultDocument, Tier};
+use bench_core::shard::Shard;
 use e2b_wire::process::Event;
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -25,7 +26,7 @@ use crate::api::ApiError;
 use crate::api::envd::wait_ready;
 use crate::cli::SandboxTarget;
 use crate::collector::kind_of;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, PHASE_TIMEOUT_FLAG};
 use crate::driver;
 use crate::ledger::kill_with_retries;
 use crate::runner::Run;
@@ -93,6 +94,13 @@ fn is_dynamically_linked(path: &Path) -> bool {
     })
 }
 
+/// True when a run of shard `shard` runs the in-sandbox suite: it measures
+/// one sandbox per template, not the cluster under load, so one shard (the
+/// first) runs it and the others would only repeat it.
+pub fn runs_on(shard: Option<Shard>) -> bool {
+    shard.is_none_or(|s| s.index() == 1)
+}
+
 /// Runs the scenario.
 pub async fn run(
     ctx: Arc<Ctx>,
@@ -100,6 +108,12 @@ pub async fn run(
     quick: bool,
     target: SandboxTarget,
 ) -> Result<Status, Failure> {
+    if let Some(shard) = run.settings.shard
+        && !runs_on(Some(shard))
+    {
+        tracing::info!("sandbox: not run on shard {shard}; shard 1 runs the in-sandbox suite");
+        return Ok(Status::Complete);
+    }
     let binary = locate(target.bench_sandbox.as_deref())?;
     if is_dynamically_linked(&binary) {
         tracing::warn!(
@@ -237,7 +251,10 @@ async fn one(
     let envd = driver::envd_of(ctx, &sb);
     let taken = async {
         if let Err(e) = ctx
-            .phase("envd ready", wait_ready(&envd, ctx.phase_timeout))
+            .phase(
+                "envd ready",
+                wait_ready(&envd, ctx.phase_timeout, PHASE_TIMEOUT_FLAG),
+            )
             .await
         {
             return failed(record.clone(), "envd_ready", &e);
@@ -267,6 +284,7 @@ async fn one(
             .within(
                 "the in-sandbox suite",
                 target.suite_timeout,
+                "--suite-timeout",
                 envd.start(
                     e2b_wire::process::start_request(
                         "/bin/bash",

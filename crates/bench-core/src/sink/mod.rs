@@ -36,6 +36,7 @@ use crate::schema::ResultDocument;
 mod local;
 #[cfg(feature = "object-store")]
 mod object;
+mod qualified;
 mod stdout;
 
 pub use local::{FileSink, LocalDirSink};
@@ -44,6 +45,7 @@ pub use object::{
     INSTANCE_CREDENTIALS_VAR, ObjectSink, OpenedStore, describe_error as describe_store_error,
     open_store,
 };
+pub use qualified::QualifiedSink;
 pub use stdout::StdoutSink;
 
 /// URL schemes `--output-dir` accepts, as listed in error messages.

@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use bench_core::schema::{Sample, Tier};
 
-use crate::load::{Loaded, MANUAL_SANDBOX_FILE};
+use super::merge::NODE_LABEL;
+use crate::load::{Loaded, is_manual_sandbox};
 
 /// The identity of a row.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -75,6 +76,36 @@ pub fn cloud_order(mut clouds: Vec<String>, baseline: &str) -> Vec<String> {
     clouds
 }
 
+/// Moves every per-node row (label `node`, see [`super::merge`]) right
+/// after the row it is a part of (the same key without `node`), keeping
+/// the order of each otherwise: the nodes of every cloud, not only the
+/// baseline's, sit under their merged row.
+fn place_node_rows(rows: &mut Vec<CollectedRow<'_>>) {
+    if !rows.iter().any(|r| r.key.labels.contains_key(NODE_LABEL)) {
+        return;
+    }
+    let position: HashMap<RowKey, usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.key.labels.contains_key(NODE_LABEL))
+        .map(|(i, r)| (r.key.clone(), i))
+        .collect();
+    let rank: Vec<(usize, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut parent = r.key.clone();
+            match parent.labels.remove(NODE_LABEL) {
+                Some(_) => position.get(&parent).map_or((i, 0), |&p| (p, i + 1)),
+                None => (i, 0),
+            }
+        })
+        .collect();
+    let mut indexed: Vec<(usize, CollectedRow<'_>)> = rows.drain(..).enumerate().collect();
+    indexed.sort_by_key(|(i, _)| rank[*i]);
+    rows.extend(indexed.into_iter().map(|(_, r)| r));
+}
+
 /// Builds the rows of the current documents in `docs` for `clouds`.
 pub fn collect<'a>(docs: &'a [Loaded], clouds: &[String]) -> Collected<'a> {
     let index: HashMap<&str, usize> = clouds
@@ -107,7 +138,7 @@ pub fn collect<'a>(docs: &'a [Loaded], clouds: &[String]) -> Collected<'a> {
     let mut warnings = Vec::new();
     for loaded in ordered {
         let cloud = index[loaded.file.cloud.as_str()];
-        let manual = loaded.file.file_name == MANUAL_SANDBOX_FILE;
+        let manual = is_manual_sandbox(&loaded.file.file_name);
         for sample in &loaded.doc.samples {
             let mut labels = sample.labels.clone();
             labels.retain(|k, _| !PER_CLOUD_LABELS.contains(&k.as_str()));
@@ -147,6 +178,7 @@ pub fn collect<'a>(docs: &'a [Loaded], clouds: &[String]) -> Collected<'a> {
             });
         }
     }
+    place_node_rows(&mut rows);
     // Sorted once for the quantiles of the box plots and whiskers; the
     // significance tests use `raw` in the order it was measured.
     let mut series: Vec<&mut Series<'a>> = rows

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use bench_core::schema::{Fingerprint, Tier};
+use bench_core::schema::{Fingerprint, ResultDocument, Tier};
 use serde::Serialize;
 
 use super::{ProbeErrorRow, Section};
@@ -38,6 +38,10 @@ pub struct CloudSummary {
     /// Link to its `summary_report.json`, relative to the report's directory
     /// (`../aws/summary_report.json`); null when it has none.
     pub summary: Option<String>,
+    /// The emulator its figures came from (`e2b-sim 0.1.0`), when any of its
+    /// current documents carries `parameters.emulator` (bench-client writes
+    /// it when the API named itself an emulator); null for a real cluster.
+    pub emulated: Option<String>,
 }
 
 /// One fingerprint field across clouds, for one tier.
@@ -91,9 +95,22 @@ pub fn summaries(
                 worse,
                 errors: errors.iter().filter(|e| e.cloud == *name).count(),
                 summary: links.get(name).cloned(),
+                emulated: emulator(&mine),
             }
         })
         .collect()
+}
+
+/// The emulators named by `docs`' `parameters.emulator`, joined; `None` when none is.
+fn emulator(docs: &[&Loaded]) -> Option<String> {
+    let names = sorted(docs.iter().filter_map(|d| {
+        d.doc
+            .parameters
+            .get("emulator")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    }));
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
@@ -120,11 +137,11 @@ const FIELDS: [Field; 9] = [
 ];
 
 /// The machines of each tier: the fingerprint of the newest document of
-/// that tier on each cloud.
+/// that tier on each cloud, and the build profile of the binary that wrote it.
 pub fn rows(docs: &[Loaded], clouds: &[String]) -> Vec<EnvironmentRow> {
     let mut rows = Vec::new();
     for tier in [Tier::Host, Tier::Client, Tier::Sandbox] {
-        let prints: Vec<Option<&Fingerprint>> = clouds
+        let newest: Vec<Option<&ResultDocument>> = clouds
             .iter()
             .map(|c| {
                 docs.iter()
@@ -132,22 +149,35 @@ pub fn rows(docs: &[Loaded], clouds: &[String]) -> Vec<EnvironmentRow> {
                         d.file.history_run.is_none() && d.file.cloud == *c && d.doc.tier == tier
                     })
                     .max_by(|a, b| a.doc.finished_at.cmp(&b.doc.finished_at))
-                    .map(|d| &d.doc.fingerprint)
+                    .map(|d| &d.doc)
             })
             .collect();
-        if prints.iter().all(Option::is_none) {
+        if newest.iter().all(Option::is_none) {
             continue;
         }
         for (field, get) in FIELDS {
             rows.push(EnvironmentRow {
                 tier: tier.as_str().to_owned(),
                 field: field.to_owned(),
-                values: prints
+                values: newest
                     .iter()
-                    .map(|p| p.map(get).unwrap_or_default())
+                    .map(|d| d.map(|d| get(&d.fingerprint)).unwrap_or_default())
                     .collect(),
             });
         }
+        // Figures of differently optimised builds are not comparable
+        // (e.g. the quick start's `quickstart` against `release`).
+        rows.push(EnvironmentRow {
+            tier: tier.as_str().to_owned(),
+            field: "Build profile".to_owned(),
+            values: newest
+                .iter()
+                .map(|d| {
+                    d.and_then(|d| d.tool.build_profile.clone())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        });
     }
     rows
 }

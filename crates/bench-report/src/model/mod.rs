@@ -14,6 +14,7 @@ mod collect;
 pub mod concurrency;
 mod drift;
 mod environment;
+pub mod merge;
 mod ratios;
 pub mod storage;
 
@@ -272,7 +273,10 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
         &opts.baseline,
     );
     let t = std::time::Instant::now();
-    let collected = collect(docs, &clouds);
+    // Several nodes' or shards' documents of one run become one per suite;
+    // the machines' own fingerprints and inventories stay as read.
+    let (merged, merge_warnings) = merge::merge(docs);
+    let collected = collect(&merged, &clouds);
     tracing::debug!("collected the rows in {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let compare_opts = CompareOptions {
@@ -308,7 +312,7 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
     }
     tracing::debug!("charts and sandbox/host ratios in {:?}", t.elapsed());
     let drift = drift::build(docs, &clouds);
-    let errors = probe_errors(docs, &clouds);
+    let errors = probe_errors(&merged, &clouds);
     let summaries = environment::summaries(docs, &clouds, &sections, &errors, &opts.summaries);
     let environment = environment::rows(docs, &clouds);
     let charts = Charts {
@@ -319,6 +323,7 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
         .iter()
         .map(|s| format!("skipped {}: {}", s.location, s.reason))
         .collect();
+    warnings.extend(merge_warnings);
     warnings.extend(collected.warnings.iter().cloned());
     let n_rows = sections.iter().map(|s| s.rows.len()).sum();
     let significant = sections

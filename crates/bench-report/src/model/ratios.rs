@@ -1,6 +1,9 @@
 //! Sandbox ÷ host: the cost of the microVM, for every workload both tiers ran
 //! with the same labels on the same cloud (bench-core's shared cpu, memory
-//! and disk workloads are the same code in both binaries).
+//! and disk workloads are the same code in both binaries). A sandbox row's
+//! labels that say where the sandbox ran rather than what it ran
+//! ([`SANDBOX_ONLY_LABELS`]) are left out when its host row is looked up: each
+//! template's sandbox is compared with the one host figure.
 
 use std::collections::HashMap;
 
@@ -56,6 +59,10 @@ pub struct RatioCell {
     pub verdict: String,
 }
 
+/// Labels only sandbox samples carry: the template bench-client ran the suite
+/// in, and `source=manual` of an imported paste.
+const SANDBOX_ONLY_LABELS: [&str; 2] = ["template", "source"];
+
 /// The rows, in the order of the sandbox's probes.
 pub fn build(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<RatioRow> {
     let by_key: HashMap<&RowKey, usize> = collected
@@ -70,10 +77,13 @@ pub fn build(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<RatioRow> 
         .iter()
         .filter(|r| r.key.tier == Tier::Sandbox)
     {
-        let host_key = RowKey {
+        let mut host_key = RowKey {
             tier: Tier::Host,
             ..row.key.clone()
         };
+        host_key
+            .labels
+            .retain(|k, _| !SANDBOX_ONLY_LABELS.contains(&k.as_str()));
         let Some(&h) = by_key.get(&host_key) else {
             continue;
         };

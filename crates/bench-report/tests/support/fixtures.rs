@@ -93,6 +93,7 @@ fn fingerprint(spec: &CloudSpec, tier: Tier) -> Fingerprint {
         hypervisor_vendor: Some("KVMKVMKVM".to_owned()),
         kvm_device: tier == Tier::Host,
         dmi,
+        node: None,
     }
 }
 

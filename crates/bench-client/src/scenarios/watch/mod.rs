@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bench_core::exit::{Failure, Status};
+use bench_core::settings::Settings;
 use bench_core::sink::OutputTarget;
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -35,13 +36,14 @@ use server::{bind, serve};
 /// The log's default file name in the output directory.
 pub const LOG_FILE: &str = "watch.jsonl";
 
-/// The log's path: `--log`, else `watch.jsonl` in the local output directory.
-fn log_path(args: &WatchArgs, output: &OutputTarget) -> Result<PathBuf, Failure> {
+/// The log's path: `--log`, else `watch.jsonl` in the local output
+/// directory (`watch.<node>.jsonl` with `--node`, like every result file).
+fn log_path(args: &WatchArgs, settings: &Settings) -> Result<PathBuf, Failure> {
     if let Some(p) = &args.log {
         return Ok(p.clone());
     }
-    match output {
-        OutputTarget::Dir(d) => Ok(d.join(LOG_FILE)),
+    match &settings.output {
+        OutputTarget::Dir(d) => Ok(d.join(settings.file_name(LOG_FILE))),
         _ => Err(Failure::usage(
             "watch appends its log to a local file: give --log FILE (or a local --output-dir DIR)",
         )),
@@ -87,7 +89,7 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: WatchArgs) -> Result<Status
         ));
     }
     let listener = bind(&args.metrics_listen)?;
-    let path = log_path(&args, &run.settings.output)?;
+    let path = log_path(&args, &run.settings)?;
     let log = open_log(&path)?;
     let addr = listener
         .local_addr()
