@@ -7,7 +7,8 @@
 # The two tools run side by side, alternating which goes first, for a few
 # rounds; per-round figures go to stderr, and stdout gets one line per figure
 #   name ours fio ratio
-# with the medians over the rounds (ratio = ours / fio; the target is 1 ± 0.05).
+# with the medians over the rounds (ratio = ours / fio; the target is 1 ± 0.05),
+# and `# rounds name min=R max=R`, the range of the per-round ratios.
 #
 #   bash scripts/parity/disk.sh
 #
@@ -122,5 +123,7 @@ ours = [float(x) for x in sys.argv[2].split()]
 fio = [float(x) for x in sys.argv[3].split()]
 a, b = statistics.median(ours), statistics.median(fio)
 print("%s %.6g %.6g %.4f" % (name, a, b, a / b))
+ratios = [x / y for x, y in zip(ours, fio)]
+print("# rounds %s min=%.4f max=%.4f" % (name, min(ratios), max(ratios)))
 ' "$name" "${ours_runs[$name]}" "${theirs_runs[$name]}"
 done

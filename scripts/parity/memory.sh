@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Memory parity: bench-host's STREAM kernels against scripts/parity/stream_ref.c
-# (a small C STREAM, built here with gcc -O2, and -fopenmp for more than one
-# thread) with the same array size and iteration count, at 1 thread and at
-# all cores. The two run alternately (which goes first alternates too) for a
-# few rounds; per-round figures go to stderr, and stdout gets one line per
-# kernel and thread count
-#   name ours stream_ref ratio
+# (a small C STREAM) built two common ways — gcc -O2 (scalar) and gcc -O3
+# -march=native (vectorised for this CPU), each with -fopenmp for more than
+# one thread — with the same array size and iteration count, at 1 thread and
+# at all cores. The three run in turn (the order rotates every round) for a
+# few rounds; per-round figures go to stderr, and stdout gets, per kernel and
+# thread count,
+#   name ours stream_ref_O2 ratio
+#   name.vs=best ours best_reference ratio
 # with the medians of the best-time rates over the rounds (ratio = ours /
-# stream_ref; the target for triad is 0.90-1.10), then `# cv ...` comment
-# lines with each tool's run-to-run coefficient of variation.
+# reference; best_reference is the higher of the two builds' medians; the
+# targets for triad are 0.90-1.10 against -O2 and >= 0.95 against the best),
+# then `# rounds name min=R max=R` lines (the per-round ratios' range) and
+# `# cv ...` lines with each tool's run-to-run coefficient of variation.
 #
 #   bash scripts/parity/memory.sh
 #
@@ -57,9 +61,12 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT INT TERM
-gcc -O2 "$repo/scripts/parity/stream_ref.c" -o "$work/stream_ref" -lm
+# The two reference builds: "o2" (gcc -O2) and "native" (gcc -O3 -march=native).
+gcc -O2 "$repo/scripts/parity/stream_ref.c" -o "$work/stream_ref_o2" -lm
+gcc -O3 -march=native "$repo/scripts/parity/stream_ref.c" -o "$work/stream_ref_native" -lm
 openmp=1
-gcc -O2 -fopenmp "$repo/scripts/parity/stream_ref.c" -o "$work/stream_ref_omp" -lm 2>/dev/null || openmp=0
+gcc -O2 -fopenmp "$repo/scripts/parity/stream_ref.c" -o "$work/stream_ref_o2_omp" -lm 2>/dev/null || openmp=0
+gcc -O3 -march=native -fopenmp "$repo/scripts/parity/stream_ref.c" -o "$work/stream_ref_native_omp" -lm 2>/dev/null || openmp=0
 echo "memory parity: arrays of $array_bytes bytes, ntimes $ntimes, threads $threads_list, $rounds rounds, $(gcc --version | head -1)" >&2
 
 kernels="copy scale add triad"
@@ -79,17 +86,17 @@ print(" ".join(repr(rate[k]) for k in ("copy", "scale", "add", "triad")))
 ' "$1"
 }
 
-# theirs THREADS → the same four rates from stream_ref
+# theirs BUILD THREADS → the same four rates from stream_ref built as BUILD (o2, native)
 theirs() {
-  local binary="$work/stream_ref"
-  if [ "$1" -gt 1 ]; then
+  local binary="$work/stream_ref_$1"
+  if [ "$2" -gt 1 ]; then
     if [ "$openmp" = 0 ]; then
       echo "memory parity: gcc -fopenmp failed; no multi-thread reference" >&2
       exit 2
     fi
-    binary="$work/stream_ref_omp"
+    binary="${binary}_omp"
   fi
-  OMP_NUM_THREADS="$1" "$binary" "$array_bytes" "$ntimes" |
+  OMP_NUM_THREADS="$2" "$binary" "$array_bytes" "$ntimes" |
     python3 -c '
 import sys
 kv = dict(line.strip().split("=", 1) for line in sys.stdin if "=" in line)
@@ -97,31 +104,32 @@ print(" ".join(kv[k + "_bytes_per_second"] for k in ("copy", "scale", "add", "tr
 '
 }
 
-declare -A ours_runs theirs_runs
+# Three contenders, in an order that rotates every round so none is always
+# first (or always right after another's caches were filled).
+contenders=(ours o2 native)
+declare -A runs
 for round in $(seq 1 "$rounds"); do
   for t in $threads_list; do
-    if [ $((round % 2)) -eq 1 ]; then
-      a="$(ours "$t")"
-      b="$(theirs "$t")"
-    else
-      b="$(theirs "$t")"
-      a="$(ours "$t")"
-    fi
-    read -r -a av <<<"$a"
-    read -r -a bv <<<"$b"
-    i=0
-    for k in $kernels; do
-      ours_runs[$k.$t]+="${av[$i]} "
-      theirs_runs[$k.$t]+="${bv[$i]} "
-      i=$((i + 1))
+    declare -A got=()
+    for j in 0 1 2; do
+      c="${contenders[$(((round + j) % 3))]}"
+      if [ "$c" = ours ]; then got[$c]="$(ours "$t")"; else got[$c]="$(theirs "$c" "$t")"; fi
+    done
+    for c in "${contenders[@]}"; do
+      read -r -a v <<<"${got[$c]}"
+      i=0
+      for k in $kernels; do
+        runs[$c.$k.$t]+="${v[$i]} "
+        i=$((i + 1))
+      done
     done
     python3 -c '
 import sys
-a = [float(x) for x in sys.argv[3].split()]
-b = [float(x) for x in sys.argv[4].split()]
+a, o2, nat = ([float(x) for x in v.split()] for v in sys.argv[3:6])
 print("round %s threads %s " % (sys.argv[1], sys.argv[2]) + "  ".join(
-    "%s %.3g/%.3g=%.3f" % (k, x, y, x / y) for k, x, y in zip(("copy", "scale", "add", "triad"), a, b)))
-' "$round" "$t" "$a" "$b" >&2
+    "%s ours %.3g O2 %.3g native %.3g" % (k, x, y, z) for k, x, y, z in zip(("copy", "scale", "add", "triad"), a, o2, nat)))
+' "$round" "$t" "${got[ours]}" "${got[o2]}" "${got[native]}" >&2
+    unset got
   done
 done
 
@@ -130,21 +138,17 @@ for t in $threads_list; do
     python3 -c '
 import statistics, sys
 name = sys.argv[1]
-ours = [float(x) for x in sys.argv[2].split()]
-peer = [float(x) for x in sys.argv[3].split()]
-a, b = statistics.median(ours), statistics.median(peer)
+ours, o2, nat = ([float(x) for x in v.split()] for v in sys.argv[2:5])
+a, b, c = statistics.median(ours), statistics.median(o2), statistics.median(nat)
+best, best_runs = (b, o2) if b >= c else (c, nat)
 print("%s %.6g %.6g %.4f" % (name, a, b, a / b))
-' "memory.bandwidth_bytes_per_second.op=$k.threads=$t" "${ours_runs[$k.$t]}" "${theirs_runs[$k.$t]}"
-  done
-done
-for t in $threads_list; do
-  for k in $kernels; do
-    python3 -c '
-import statistics, sys
-ours = [float(x) for x in sys.argv[2].split()]
-peer = [float(x) for x in sys.argv[3].split()]
+print("%s.vs=best %.6g %.6g %.4f" % (name, a, best, a / best))
 cv = lambda xs: 100 * statistics.stdev(xs) / statistics.mean(xs) if len(xs) > 1 else 0.0
-print("# cv %s ours=%.2f%% stream_ref=%.2f%% (%d rounds)" % (sys.argv[1], cv(ours), cv(peer), len(ours)))
-' "memory.bandwidth_bytes_per_second.op=$k.threads=$t" "${ours_runs[$k.$t]}" "${theirs_runs[$k.$t]}"
+for suffix, peer in (("", o2), (".vs=best", best_runs)):
+    ratios = [x / y for x, y in zip(ours, peer)]
+    print("# rounds %s%s min=%.4f max=%.4f" % (name, suffix, min(ratios), max(ratios)))
+print("# cv %s ours=%.2f%% stream_ref_O2=%.2f%% (%d rounds) stream_ref_native=%.2f%%" % (name, cv(ours), cv(o2), len(ours), cv(nat)))
+print("# best %s %s" % (name, "gcc -O2" if b >= c else "gcc -O3 -march=native"))
+' "memory.bandwidth_bytes_per_second.op=$k.threads=$t" "${runs[ours.$k.$t]}" "${runs[o2.$k.$t]}" "${runs[native.$k.$t]}"
   done
 done
