@@ -35,10 +35,9 @@ pub use namespace::Commands;
 pub use state::Registry;
 
 /// The response header by which the emulator names itself on every answer
-/// of both listeners (control plane and client-proxy/envd), so a client can
-/// tell emulated figures from a cluster's. No E2B component or SDK sends or
-/// reads it (docs/emulator.md).
-pub const IDENTITY_HEADER: &str = "x-e2b-emulator";
+/// of both listeners (control plane and client-proxy/envd); defined in
+/// e2b-wire, beside the headers bench-client reads (docs/emulator.md).
+pub const IDENTITY_HEADER: &str = e2b_wire::api::HEADER_EMULATOR;
 /// Its value: `e2b-sim <version>`.
 pub const IDENTITY: &str = concat!("e2b-sim ", env!("CARGO_PKG_VERSION"));
 

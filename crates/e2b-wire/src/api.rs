@@ -14,6 +14,10 @@ pub const HEADER_API_KEY: &str = "x-api-key";
 pub const HEADER_ACCESS_TOKEN: &str = "x-access-token";
 /// The next-page token of `GET /v2/sandboxes`.
 pub const HEADER_NEXT_TOKEN: &str = "x-next-token";
+/// Not E2B's: the header by which e2b-sim names itself on every answer
+/// (`e2b-sim <version>`), so a client can tell emulated figures from a
+/// cluster's. No E2B component or SDK sends or reads it.
+pub const HEADER_EMULATOR: &str = "x-e2b-emulator";
 
 /// `NewSandbox` (v1 `POST /sandboxes`) and `NewSandboxV2` (`POST /v2/sandboxes`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

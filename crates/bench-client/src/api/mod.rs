@@ -17,7 +17,7 @@ use reqwest::header::HeaderMap;
 
 /// The answer header by which the local emulator names itself
 /// (`e2b_sim::IDENTITY_HEADER`; a real cluster never sends it).
-pub const EMULATOR_HEADER: &str = "x-e2b-emulator";
+pub const EMULATOR_HEADER: &str = e2b_wire::api::HEADER_EMULATOR;
 
 /// Longest emulator name kept: it comes from the server, so it is bounded.
 const EMULATOR_MAX_LEN: usize = 64;
