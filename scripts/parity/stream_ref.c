@@ -13,6 +13,10 @@
  *
  * Usage: stream_ref ARRAY_BYTES [NTIMES]   (bytes per array; NTIMES >= 2, default 10)
  * Build: gcc -O2 [-fopenmp] scripts/parity/stream_ref.c -o stream_ref
+ * With -DSTREAM_NT the kernels use non-temporal (streaming) stores, as
+ * icc -qopt-streaming-stores=always makes of STREAM's loops: the widest
+ * vector the build targets (-march=native: AVX-512F, AVX or SSE2), with a
+ * scalar head up to the store alignment, a scalar tail and an sfence.
  * With OpenMP the thread count is OMP_NUM_THREADS; each thread first-touches
  * the part of the arrays it later works on (static schedule).
  * Output: one `<kernel>_bytes_per_second=<rate>` line per kernel, plus
@@ -24,6 +28,69 @@
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+
+#ifdef STREAM_NT
+#include <immintrin.h>
+#if defined(__AVX512F__)
+#define VEC __m512d
+#define LANES 8
+#define SET1 _mm512_set1_pd
+#define LOADU _mm512_loadu_pd
+#define STREAM _mm512_stream_pd
+#define ADD _mm512_add_pd
+#define MUL _mm512_mul_pd
+#elif defined(__AVX__)
+#define VEC __m256d
+#define LANES 4
+#define SET1 _mm256_set1_pd
+#define LOADU _mm256_loadu_pd
+#define STREAM _mm256_stream_pd
+#define ADD _mm256_add_pd
+#define MUL _mm256_mul_pd
+#else
+#define VEC __m128d
+#define LANES 2
+#define SET1 _mm_set1_pd
+#define LOADU _mm_loadu_pd
+#define STREAM _mm_stream_pd
+#define ADD _mm_add_pd
+#define MUL _mm_mul_pd
+#endif
+
+/* dst[i] = x[i] + s * y[i] (op 3), x[i] + y[i] (2), s * x[i] (1), x[i] (0). */
+static void kernel_nt(int op, double *restrict dst, const double *restrict x, const double *restrict y, long n,
+                      double s) {
+    long i = 0;
+    for (; i < n && ((unsigned long)(dst + i) % sizeof(VEC)) != 0; i++)
+        dst[i] = op == 0 ? x[i] : op == 1 ? s * x[i] : op == 2 ? x[i] + y[i] : x[i] + s * y[i];
+    VEC sv = SET1(s);
+    switch (op) {
+    case 0: for (; i + LANES <= n; i += LANES) STREAM(dst + i, LOADU(x + i)); break;
+    case 1: for (; i + LANES <= n; i += LANES) STREAM(dst + i, MUL(sv, LOADU(x + i))); break;
+    case 2: for (; i + LANES <= n; i += LANES) STREAM(dst + i, ADD(LOADU(x + i), LOADU(y + i))); break;
+    default: for (; i + LANES <= n; i += LANES) STREAM(dst + i, ADD(LOADU(x + i), MUL(sv, LOADU(y + i)))); break;
+    }
+    for (; i < n; i++)
+        dst[i] = op == 0 ? x[i] : op == 1 ? s * x[i] : op == 2 ? x[i] + y[i] : x[i] + s * y[i];
+    _mm_sfence();
+}
+
+/* One kernel over the arrays, each thread on its static-schedule chunk. */
+static void run_nt(int op, double *dst, const double *x, const double *y, long n, double s) {
+#pragma omp parallel
+    {
+        long t = 0, nt = 1;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        nt = omp_get_num_threads();
+#endif
+        long base = n / nt, extra = n % nt;
+        long lo = t * base + (t < extra ? t : extra);
+        long len = base + (t < extra ? 1 : 0);
+        kernel_nt(op, dst + lo, x + lo, y ? y + lo : 0, len, s);
+    }
+}
 #endif
 
 static double now_seconds(void) {
@@ -69,6 +136,20 @@ int main(int argc, char **argv) {
 
     for (int k = 0; k < ntimes; k++) {
         double t;
+#ifdef STREAM_NT
+        t = now_seconds();
+        run_nt(0, c, a, 0, n, scalar);
+        times[k * 4 + 0] = now_seconds() - t;
+        t = now_seconds();
+        run_nt(1, b, c, 0, n, scalar);
+        times[k * 4 + 1] = now_seconds() - t;
+        t = now_seconds();
+        run_nt(2, c, a, b, n, scalar);
+        times[k * 4 + 2] = now_seconds() - t;
+        t = now_seconds();
+        run_nt(3, a, b, c, n, scalar);
+        times[k * 4 + 3] = now_seconds() - t;
+#else
         t = now_seconds();
 #pragma omp parallel for schedule(static)
         for (long j = 0; j < n; j++) c[j] = a[j];
@@ -88,6 +169,7 @@ int main(int argc, char **argv) {
 #pragma omp parallel for schedule(static)
         for (long j = 0; j < n; j++) a[j] = b[j] + scalar * c[j];
         times[k * 4 + 3] = now_seconds() - t;
+#endif
     }
 
     /* Expected values: the same recurrence on scalars. */

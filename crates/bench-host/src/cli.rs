@@ -59,6 +59,8 @@ pub struct RunArgs {
     pub skip: Vec<ProbeName>,
     #[command(flatten)]
     pub disk: DiskTarget,
+    #[command(flatten)]
+    pub memory: bench_core::workloads::memory::RunMemoryArgs,
 }
 
 /// The probes `run` knows, in the order it runs them.

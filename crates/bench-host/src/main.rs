@@ -21,7 +21,7 @@ use bench_core::probe::Unavailable;
 use bench_core::sink::OutputTarget;
 use cli::{Cli, Command, ProbeName, RunArgs};
 use probes::templates::MissingStorage;
-use probes::{CpuArgs, DiskArgs, HugepagesArgs, KvmArgs, MemoryArgs, StorageArgs, TemplatesArgs};
+use probes::{CpuArgs, DiskArgs, HugepagesArgs, KvmArgs, StorageArgs, TemplatesArgs};
 
 use bench_core::settings::DEFAULT_STORAGE_DIR;
 
@@ -100,7 +100,7 @@ fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
     };
     let (cpu, memory, hugepages, kvm) = (
         CpuArgs::default(),
-        MemoryArgs::default(),
+        run.memory.memory_args(),
         HugepagesArgs::default(),
         KvmArgs::default(),
     );

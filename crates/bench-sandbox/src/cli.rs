@@ -59,6 +59,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub disk: DiskTarget,
     #[command(flatten)]
+    pub memory: bench_core::workloads::memory::RunMemoryArgs,
+    #[command(flatten)]
     pub network: NetworkArgs,
     #[command(flatten)]
     pub python: PythonArgs,

@@ -18,7 +18,7 @@ use bench_core::suite::Suite;
 use serde_json::json;
 
 use cli::{Cli, Command, RunArgs};
-use probes::{CpuArgs, DiskArgs, MemoryArgs};
+use probes::{CpuArgs, DiskArgs};
 
 fn main() -> ExitCode {
     let tool = Tool::new("bench-sandbox", env!("CARGO_PKG_VERSION"));
@@ -64,9 +64,10 @@ fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
         target: run.disk.clone(),
         ..DiskArgs::default()
     };
+    let memory = run.memory.memory_args();
     let all: [(&str, &dyn ProbeArgs); 6] = [
         ("cpu", &CpuArgs::default()),
-        ("memory", &MemoryArgs::default()),
+        ("memory", &memory),
         ("disk", &disk),
         ("network", &run.network),
         ("python", &run.python),

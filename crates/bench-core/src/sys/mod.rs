@@ -60,4 +60,5 @@ pub(crate) mod aligned;
 pub(crate) mod divide;
 pub(crate) mod fs;
 pub(crate) mod signal;
+pub(crate) mod simd;
 pub(crate) mod uring;

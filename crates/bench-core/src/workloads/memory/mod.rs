@@ -8,6 +8,7 @@
 //! `raw` the rate of every iteration after the first. Latency ([`latency`])
 //! is the time of one dependent load in a random single-cycle pointer chase.
 
+pub mod kernel;
 pub mod latency;
 pub mod stream;
 
@@ -21,6 +22,7 @@ use crate::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use crate::schema::{ErrorKind, Sample};
 use crate::settings::Settings;
 use crate::units::{format_size, parse_size};
+use kernel::StreamKernel;
 use stream::{Kernel, StreamError};
 
 /// STREAM's default array: 10 million doubles.
@@ -67,6 +69,30 @@ pub struct MemoryArgs {
     /// Timed rounds of the pointer chase, each one full pass of the buffer [default: 5]
     #[arg(long, value_name = "N")]
     pub latency_rounds: Option<String>,
+    /// STREAM kernel: auto (calibrate), or sse2, avx2, avx512, each also with -nt
+    /// (non-temporal stores), as this CPU allows [default: auto]
+    #[arg(long, value_name = "KERNEL")]
+    pub kernel: Option<String>,
+}
+
+/// The one memory flag of `run` (bench-host and bench-sandbox alike), so both
+/// tiers can be pinned to the same STREAM kernel.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunMemoryArgs {
+    /// STREAM kernel of the memory probe: auto (calibrate), or sse2, avx2,
+    /// avx512, each also with -nt [default: auto]
+    #[arg(long, value_name = "KERNEL")]
+    pub memory_kernel: Option<String>,
+}
+
+impl RunMemoryArgs {
+    /// The memory probe's flags: its defaults with this kernel.
+    pub fn memory_args(&self) -> MemoryArgs {
+        MemoryArgs {
+            kernel: self.memory_kernel.clone(),
+            ..MemoryArgs::default()
+        }
+    }
 }
 
 impl ProbeArgs for MemoryArgs {
@@ -171,6 +197,8 @@ pub struct MemoryConfig {
     pub latency_rounds: usize,
     /// The last-level cache the default size was derived from.
     pub llc: Option<CacheInfo>,
+    /// The STREAM kernel asked for; `None` calibrates (`auto`).
+    pub kernel: Option<StreamKernel>,
 }
 
 impl MemoryConfig {
@@ -244,7 +272,12 @@ impl MemoryConfig {
                 "each round is one pass of the buffer",
             )?,
         };
+        let kernel = match args.kernel.as_deref() {
+            None | Some("auto") => None,
+            Some(name) => Some(kernel_flag(name)?),
+        };
         Ok(MemoryConfig {
+            kernel,
             threads,
             array_bytes: array_bytes / 8 * 8,
             array_size_source,
@@ -277,7 +310,27 @@ impl MemoryConfig {
             "ntimes": self.ntimes,
             "latency_bytes": self.latency_bytes,
             "latency_rounds": self.latency_rounds,
+            "kernel_requested": self.kernel.map_or("auto".to_owned(), StreamKernel::name),
         })
+    }
+}
+
+/// `--kernel NAME`: a kernel this build knows and this CPU runs.
+fn kernel_flag(name: &str) -> Result<StreamKernel, Failure> {
+    let here: Vec<String> = StreamKernel::preference()
+        .into_iter()
+        .map(StreamKernel::name)
+        .collect();
+    match StreamKernel::from_name(name) {
+        Some(kernel) if kernel.runs_here() => Ok(kernel),
+        Some(_) => Err(Failure::usage(format!(
+            "--kernel '{name}' (--memory-kernel in run): this CPU does not report the instructions it needs; use auto or one of: {}",
+            here.join(", ")
+        ))),
+        None => Err(Failure::usage(format!(
+            "--kernel '{name}' (--memory-kernel in run): unknown kernel; use auto or one of: {}",
+            here.join(", ")
+        ))),
     }
 }
 
@@ -360,6 +413,32 @@ pub fn run_memory(config: &MemoryConfig, ctx: &Context) -> Result<ProbeOutput, P
         out.fact("transparent_hugepages", mode);
     }
 
+    let kernel = match config.kernel {
+        Some(kernel) => {
+            out.fact("kernel_source", "flag");
+            kernel
+        }
+        None => {
+            ctx.step(
+                "memory",
+                "choosing the STREAM kernel (single-thread Triad passes of each)",
+            );
+            let Some(calibration) = kernel::calibrate(config.elements(), ctx.interrupt()) else {
+                return Err(ProbeError::Interrupted);
+            };
+            let rates: serde_json::Map<String, Value> = calibration
+                .rates
+                .iter()
+                .map(|&(k, rate)| (k.name(), json!(rate)))
+                .collect();
+            out.fact("kernel_source", "auto");
+            out.fact("kernel_calibration_bytes_per_second", Value::Object(rates));
+            calibration.chosen
+        }
+    };
+    tracing::debug!("memory: STREAM kernel {}", kernel.name());
+    out.fact("kernel", kernel.name());
+
     let mut kernel_times = BTreeMap::new();
     for &threads in &config.threads {
         if ctx.interrupted() {
@@ -368,24 +447,30 @@ pub fn run_memory(config: &MemoryConfig, ctx: &Context) -> Result<ProbeOutput, P
         ctx.step(
             "memory",
             &format!(
-                "STREAM, {threads} thread(s), 3 x {} arrays, {} iterations",
+                "STREAM, {threads} thread(s), 3 x {} arrays, {} iterations, kernel {}",
                 format_size(config.array_bytes),
-                config.ntimes
+                config.ntimes,
+                kernel.name()
             ),
         );
-        let run =
-            match stream::run_stream(config.elements(), threads, config.ntimes, ctx.interrupt()) {
-                Ok(run) => run,
-                Err(StreamError::Interrupted) => {
-                    out.fact("kernel_times_s", json!(kernel_times));
-                    return interrupted(out, &format!("STREAM at {threads} thread(s)"));
-                }
-                Err(StreamError::Validation(message)) => {
-                    return Err(ProbeError::Failed(format!(
-                        "{threads} thread(s): {message}"
-                    )));
-                }
-            };
+        let run = match stream::run_stream(
+            config.elements(),
+            threads,
+            config.ntimes,
+            kernel,
+            ctx.interrupt(),
+        ) {
+            Ok(run) => run,
+            Err(StreamError::Interrupted) => {
+                out.fact("kernel_times_s", json!(kernel_times));
+                return interrupted(out, &format!("STREAM at {threads} thread(s)"));
+            }
+            Err(StreamError::Validation(message)) => {
+                return Err(ProbeError::Failed(format!(
+                    "{threads} thread(s): {message}"
+                )));
+            }
+        };
         let mut times = serde_json::Map::new();
         for kernel in Kernel::ALL {
             let best = run.best_rate(kernel).unwrap_or(0.0);
@@ -574,6 +659,7 @@ mod tests {
             ntimes: Some("3".into()),
             latency_size: Some("1M".into()),
             latency_rounds: Some("2".into()),
+            kernel: Some("auto".into()),
         };
         let c = MemoryConfig::from_args(&args, false, &machine(Some(105 << 20), Some(1 << 34)))
             .unwrap();
@@ -587,7 +673,15 @@ mod tests {
     #[test]
     fn bad_flags_name_the_flag() {
         let big = machine(Some(1 << 20), Some(1 << 30));
-        let cases: [(MemoryArgs, &str, &str); 8] = [
+        let cases: [(MemoryArgs, &str, &str); 9] = [
+            (
+                MemoryArgs {
+                    kernel: Some("avx3".into()),
+                    ..Default::default()
+                },
+                "--kernel",
+                "unknown kernel; use auto or one of:",
+            ),
             (
                 MemoryArgs {
                     threads: Some("0".into()),
@@ -674,7 +768,68 @@ mod tests {
                 kind: "Unified".into(),
                 bytes: 1 << 20,
             }),
+            kernel: None,
         }
+    }
+
+    #[test]
+    fn the_kernel_is_calibrated_or_taken_from_the_flag() {
+        let auto = run_memory(&small_config(), &Context::uninterruptible()).unwrap();
+        assert_eq!(auto.facts["kernel_source"], "auto");
+        let chosen = auto.facts["kernel"].as_str().unwrap();
+        assert!(
+            StreamKernel::from_name(chosen).is_some_and(|k| k.runs_here()),
+            "{chosen}"
+        );
+        let calibrated = auto.facts["kernel_calibration_bytes_per_second"]
+            .as_object()
+            .unwrap();
+        if StreamKernel::preference().len() > 1 {
+            assert!(calibrated.contains_key(chosen), "{calibrated:?}");
+        }
+
+        let name = StreamKernel::preference().last().copied().unwrap().name();
+        let args = MemoryArgs {
+            kernel: Some(name.clone()),
+            ..Default::default()
+        };
+        let config =
+            MemoryConfig::from_args(&args, true, &machine(Some(1 << 20), Some(1 << 34))).unwrap();
+        assert_eq!(config.to_json()["kernel_requested"], name.as_str());
+        let fixed = run_memory(
+            &MemoryConfig {
+                kernel: config.kernel,
+                ..small_config()
+            },
+            &Context::uninterruptible(),
+        )
+        .unwrap();
+        assert_eq!(fixed.facts["kernel_source"], "flag");
+        assert_eq!(fixed.facts["kernel"], name.as_str());
+        assert!(
+            !fixed
+                .facts
+                .contains_key("kernel_calibration_bytes_per_second")
+        );
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn a_kernel_this_cpu_cannot_run_is_refused_by_name() {
+        let missing = ["avx2", "avx512"]
+            .into_iter()
+            .find(|n| StreamKernel::from_name(n).is_some_and(|k| !k.runs_here()));
+        let Some(name) = missing else {
+            eprintln!("skipped: this CPU runs every kernel");
+            return;
+        };
+        let args = MemoryArgs {
+            kernel: Some(name.into()),
+            ..Default::default()
+        };
+        let e = MemoryConfig::from_args(&args, false, &machine(None, None)).unwrap_err();
+        assert!(e.message.starts_with("--kernel"), "{}", e.message);
+        assert!(e.message.contains("does not report"), "{}", e.message);
     }
 
     #[test]

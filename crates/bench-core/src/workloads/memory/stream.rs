@@ -12,15 +12,18 @@
 //! are local to it. The calling thread is worker 0 and keeps the clock: a
 //! kernel's time runs from releasing the workers to the last one done.
 //!
-//! The kernels are plain loops over zipped slices: no bounds checks, and
-//! LLVM vectorises Scale, Add and Triad. Copy compiles to a `memcpy` call
-//! (LLVM's loop-idiom pass; gcc -O2 does the same with STREAM's C loop).
+//! The operations run with one [`StreamKernel`] (vector width and store
+//! type, see [`super::kernel`]) for the whole run, so every thread count and
+//! every tier that asks for the same kernel runs the same instructions.
 
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::interrupt::Interrupt;
+use crate::sys::simd::Op;
+
+use super::kernel::StreamKernel;
 
 /// STREAM's `scalar`.
 pub const SCALAR: f64 = 3.0;
@@ -190,13 +193,13 @@ struct Chunk<'a> {
 }
 
 impl Chunk<'_> {
-    fn run(&mut self, step: Step) {
+    fn run(&mut self, step: Step, kernel: StreamKernel) {
         match step {
             Step::Init => init(self.a, self.b, self.c),
-            Step::Kernel(Kernel::Copy) => copy(self.c, self.a),
-            Step::Kernel(Kernel::Scale) => scale(self.b, self.c, SCALAR),
-            Step::Kernel(Kernel::Add) => add(self.c, self.a, self.b),
-            Step::Kernel(Kernel::Triad) => triad(self.a, self.b, self.c, SCALAR),
+            Step::Kernel(Kernel::Copy) => kernel.apply(Op::Copy, self.c, self.a, &[]),
+            Step::Kernel(Kernel::Scale) => kernel.apply(Op::Scale, self.b, self.c, &[]),
+            Step::Kernel(Kernel::Add) => kernel.apply(Op::Add, self.c, self.a, self.b),
+            Step::Kernel(Kernel::Triad) => kernel.apply(Op::Triad, self.a, self.b, self.c),
         }
     }
 
@@ -216,34 +219,6 @@ fn init(a: &mut [f64], b: &mut [f64], c: &mut [f64]) {
     a.fill(INITIAL[0]);
     b.fill(INITIAL[1]);
     c.fill(INITIAL[2]);
-}
-
-#[inline(never)]
-fn copy(c: &mut [f64], a: &[f64]) {
-    for (c, &a) in c.iter_mut().zip(a) {
-        *c = a;
-    }
-}
-
-#[inline(never)]
-fn scale(b: &mut [f64], c: &[f64], scalar: f64) {
-    for (b, &c) in b.iter_mut().zip(c) {
-        *b = scalar * c;
-    }
-}
-
-#[inline(never)]
-fn add(c: &mut [f64], a: &[f64], b: &[f64]) {
-    for ((c, &a), &b) in c.iter_mut().zip(a).zip(b) {
-        *c = a + b;
-    }
-}
-
-#[inline(never)]
-fn triad(a: &mut [f64], b: &[f64], c: &[f64], scalar: f64) {
-    for ((a, &b), &c) in a.iter_mut().zip(b).zip(c) {
-        *a = b + scalar * c;
-    }
 }
 
 /// Lengths of `threads` contiguous chunks of `elements` (OpenMP's static
@@ -269,12 +244,13 @@ fn split_chunks<'a>(mut slice: &'a mut [f64], lengths: &[usize]) -> Vec<&'a mut 
 }
 
 /// Runs STREAM on three arrays of `elements` f64 with `threads` workers and
-/// `ntimes` iterations, then validates the arrays. Polls `interrupt`
-/// between kernels.
+/// `ntimes` iterations of `kernel`, then validates the arrays. Polls
+/// `interrupt` between kernels.
 pub fn run_stream(
     elements: usize,
     threads: usize,
     ntimes: usize,
+    kernel: StreamKernel,
     interrupt: &Interrupt,
 ) -> Result<StreamRun, StreamError> {
     let threads = threads.clamp(1, elements.max(1));
@@ -311,7 +287,7 @@ pub fn run_stream(
                         if stop.load(Ordering::Relaxed) {
                             return None;
                         }
-                        chunk.run(step);
+                        chunk.run(step, kernel);
                         finished.wait();
                     }
                     Some(chunk.error_sums(expected))
@@ -330,7 +306,7 @@ pub fn run_stream(
             }
             let started = Instant::now();
             release.wait();
-            own.run(step);
+            own.run(step, kernel);
             finished.wait();
             let seconds = started.elapsed().as_secs_f64();
             if let Step::Kernel(kernel) = step {
@@ -430,22 +406,15 @@ mod tests {
     }
 
     #[test]
-    fn kernels_compute_streams_formulas() {
-        let (mut a, mut b, mut c) = (vec![1.0, 2.0, 3.0], vec![0.0; 3], vec![0.0; 3]);
-        copy(&mut c, &a);
-        assert_eq!(c, a);
-        scale(&mut b, &c, SCALAR);
-        assert_eq!(b, [3.0, 6.0, 9.0]);
-        add(&mut c, &a, &b);
-        assert_eq!(c, [4.0, 8.0, 12.0]);
-        triad(&mut a, &b, &c, SCALAR);
-        assert_eq!(a, [15.0, 30.0, 45.0]);
-    }
-
-    #[test]
     fn a_small_run_validates_and_times_every_kernel() {
-        for threads in [1, 3] {
-            let run = run_stream(10_007, threads, 4, &Interrupt::new()).unwrap();
+        let kernels = StreamKernel::preference()
+            .into_iter()
+            .chain([StreamKernel::PORTABLE]);
+        for (threads, kernel) in [1, 3]
+            .into_iter()
+            .flat_map(|t| kernels.clone().map(move |k| (t, k)))
+        {
+            let run = run_stream(10_007, threads, 4, kernel, &Interrupt::new()).unwrap();
             assert_eq!(run.threads, threads);
             assert_eq!(run.times.len(), 4);
             for kernel in Kernel::ALL {
@@ -461,7 +430,7 @@ mod tests {
         let interrupt = Interrupt::new();
         interrupt.trigger();
         assert_eq!(
-            run_stream(1000, 2, 3, &interrupt),
+            run_stream(1000, 2, 3, StreamKernel::PORTABLE, &interrupt),
             Err(StreamError::Interrupted)
         );
     }
