@@ -78,3 +78,66 @@ fn automated_and_pasted_sandbox_rows_pair_with_the_host() {
         assert!((0.9..1.0).contains(&ratio), "{row}");
     }
 }
+
+/// STREAM's kernel is calibrated in each tier: when host and sandbox chose
+/// different ones, the memory ratio says so instead of passing as like for
+/// like; cpu rows and matching kernels carry no note.
+#[test]
+fn a_memory_ratio_between_different_kernels_is_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("outputs");
+    let spec = CloudSpec::small("aws", 1.0, 1);
+    fixtures::write_cloud(&root, &spec);
+    let cloud = root.join("aws");
+    let with_kernel = |mut doc: ResultDocument, kernel: &str| {
+        doc.parameters.insert(
+            "memory".to_owned(),
+            serde_json::json!({"kernel": kernel, "kernel_source": "auto"}),
+        );
+        doc
+    };
+    put(
+        &cloud.join("04_host_performance.json"),
+        &with_kernel(fixtures::host(&spec), "avx512-nt"),
+    );
+    let render = |sandbox_kernel: &str| {
+        put(
+            &cloud.join("03_sandbox_performance.json"),
+            &with_kernel(fixtures::sandbox(&spec), sandbox_kernel),
+        );
+        let out = dir.path().join(format!("reports-{sandbox_kernel}"));
+        let (code, _, stderr) = run(report(&root)
+            .arg("render")
+            .arg("--output-dir")
+            .arg(&out)
+            .args(["--format", "md,html"]));
+        assert_eq!(code, 0, "{stderr}");
+        (
+            std::fs::read_to_string(out.join("visual_report.md")).unwrap(),
+            std::fs::read_to_string(out.join("report.html")).unwrap(),
+        )
+    };
+
+    let (md, html) = render("avx2");
+    let lines = ratio_lines(&md);
+    let memory: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("| memory.bandwidth_bytes_per_second |"))
+        .collect();
+    assert!(!memory.is_empty(), "{}", lines.join("\n"));
+    for row in &memory {
+        assert!(
+            row.contains("⚠ kernels differ: host avx512-nt, sandbox avx2"),
+            "{row}"
+        );
+    }
+    let cpu: Vec<&&str> = lines.iter().filter(|l| l.starts_with("| cpu.")).collect();
+    assert!(
+        !cpu.is_empty() && cpu.iter().all(|l| !l.contains('⚠')),
+        "{cpu:?}"
+    );
+    assert!(html.contains("kernels differ: host avx512-nt, sandbox avx2"));
+
+    let (md, _) = render("avx512-nt");
+    assert!(!md.contains("kernels differ"), "same kernel, no note");
+}

@@ -229,6 +229,9 @@ mod x86 {
 mod tests {
     use super::*;
 
+    /// What an operation computes from one element of `x` and `y`.
+    type Formula = fn(f64, f64) -> f64;
+
     /// Every width and store type, at lengths and offsets that exercise the
     /// aligned head and the scalar tail, computes STREAM's formulas.
     #[test]
@@ -241,7 +244,7 @@ mod tests {
                     let x: Vec<f64> = (0..offset + n).map(|i| i as f64).collect();
                     let y: Vec<f64> = (0..offset + n).map(|i| 2.0 * i as f64 + 1.0).collect();
                     let (x, y) = (&x[offset..], &y[offset..]);
-                    let cases: [(Op, fn(f64, f64) -> f64); 4] = [
+                    let cases: [(Op, Formula); 4] = [
                         (Op::Copy, |x, _| x),
                         (Op::Scale, |x, _| 3.0 * x),
                         (Op::Add, |x, y| x + y),

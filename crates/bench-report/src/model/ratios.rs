@@ -57,11 +57,35 @@ pub struct RatioCell {
     /// `better`, `worse`, `same` (sandbox against host, bench-core's
     /// verdict) or `insufficient`.
     pub verdict: String,
+    /// Why the two figures are not like for like, when they are not: e.g.
+    /// `kernels differ: host avx512-nt, sandbox avx2` for memory.
+    pub note: String,
 }
 
 /// Labels only sandbox samples carry: the template bench-client ran the suite
 /// in, and `source=manual` of an imported paste.
 const SANDBOX_ONLY_LABELS: [&str; 2] = ["template", "source"];
+
+/// The `parameters.<probe>` entry that says which code a workload ran, when
+/// the two tiers may have chosen differently: STREAM's calibrated kernel.
+fn code_choice<'a>(metric: &str, series: &Series<'a>) -> Option<&'a str> {
+    metric.strip_prefix("memory.bandwidth")?;
+    series
+        .from
+        .doc
+        .parameters
+        .get("memory")?
+        .get("kernel")?
+        .as_str()
+}
+
+/// The note of a cell whose two figures ran different code.
+fn mismatch_note(metric: &str, host: &Series<'_>, sandbox: &Series<'_>) -> String {
+    match (code_choice(metric, host), code_choice(metric, sandbox)) {
+        (Some(h), Some(s)) if h != s => format!("kernels differ: host {h}, sandbox {s}"),
+        _ => String::new(),
+    }
+}
 
 /// The rows, in the order of the sandbox's probes.
 pub fn build(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<RatioRow> {
@@ -148,6 +172,7 @@ pub fn build(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<RatioRow> 
                     None => "insufficient",
                 }
                 .to_owned(),
+                note: mismatch_note(&row.key.metric, h, s),
             };
         }
         rows.push(RatioRow {
