@@ -172,9 +172,40 @@ pub struct Sample {
     /// Summary statistics, present whenever there is more than one observation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<Stats>,
-    /// Every observation, so any statistic can be recomputed.
+    /// Every observation, so any statistic can be recomputed; for a long
+    /// series (more than the probe keeps, `stats.n > raw.len()`) a seeded
+    /// uniform subset of them in measured order, with `histogram` beside it.
     #[serde(default)]
     pub raw: Vec<f64>,
+    /// Every observation of a series whose `raw` is a subset, binned, so
+    /// percentiles of the whole series can still be recomputed. Absent when
+    /// `raw` is complete and in documents written before histograms existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<Histogram>,
+}
+
+/// Counts of observations in HdrHistogram bins (`docs/output.md`,
+/// "Histograms"): to recompute a percentile, repeat each bin's value by its
+/// count and take the type-7 quantile (`numpy.percentile(numpy.repeat(v, c),
+/// 99.9)`); `bench_core::stats::histogram` does the same without expanding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Histogram {
+    /// Decimal digits the bins resolve (3: an observation x is within
+    /// 2^-11 ≈ 0.05% of x plus 0.5 / `unit_scale` of its bin's value, under
+    /// 10^-3 of x from x ≥ 1000 / `unit_scale` on).
+    #[cfg_attr(feature = "schema", schemars(range(max = 5)))]
+    pub significant_digits: u8,
+    /// Integers per unit of the sample's `unit` that were binned: an
+    /// observation x was recorded as round(x × unit_scale) (1000 for `us`:
+    /// nanoseconds).
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
+    pub unit_scale: u64,
+    /// `[value, count]` per non-empty bin, ascending by value, counts > 0,
+    /// adding up to `stats.n`. `value` is in the sample's `unit`: the bin's
+    /// middle integer (HdrHistogram's median-equivalent value) ÷ `unit_scale`.
+    #[cfg_attr(feature = "schema", schemars(extend("minItems" = 1)))]
+    pub bins: Vec<(f64, u64)>,
 }
 
 /// Summary statistics of a series (see `crate::stats`).
@@ -288,6 +319,7 @@ impl Sample {
             labels: BTreeMap::new(),
             stats: None,
             raw: Vec::new(),
+            histogram: None,
         }
     }
 
@@ -307,6 +339,66 @@ impl Sample {
             raw,
             ..Sample::new(metric, unit, value)
         }
+    }
+
+    /// A sample summarising a long series: like [`Sample::from_series`]
+    /// (`stats` over every observation), but `raw` keeps at most `cap` of
+    /// them, a uniform subset drawn with `seed` and kept in measured order,
+    /// and then `histogram` bins them all, so that every percentile can
+    /// still be recomputed from the document.
+    ///
+    /// ```
+    /// use bench_core::schema::Sample;
+    /// let s = Sample::from_long_series("disk.latency_us", "us", (1..=50).map(f64::from).collect(), 20, 7);
+    /// assert_eq!((s.raw.len(), s.stats.as_ref().unwrap().n, s.value), (20, 50, 25.5));
+    /// assert_eq!(s.histogram.unwrap().bins.len(), 50);
+    /// ```
+    pub fn from_long_series(
+        metric: &str,
+        unit: &str,
+        values: Vec<f64>,
+        cap: usize,
+        seed: u64,
+    ) -> Self {
+        let values: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        if values.len() <= cap {
+            return Sample::from_series(metric, unit, values);
+        }
+        let stats = crate::stats::summarize(&values);
+        let histogram = crate::stats::HistogramRecorder::from_values(
+            crate::stats::histogram::unit_scale(unit),
+            values.iter().copied(),
+        )
+        .map(|h| h.to_schema());
+        let histogram = match histogram {
+            Ok(h) => Some(h),
+            Err(e) => {
+                // Only negative or huge values get here, which no latency
+                // is; the sample stays usable, its percentiles in `stats`.
+                tracing::warn!("{metric}: no histogram: {e}");
+                None
+            }
+        };
+        let keep = crate::stats::reservoir_indices(
+            values.len(),
+            cap,
+            &mut crate::stats::Rng::seed_from_u64(seed),
+        );
+        Sample {
+            value: stats.as_ref().map_or(0.0, |s| s.p50),
+            stats,
+            raw: keep.iter().map(|&i| values[i]).collect(),
+            histogram,
+            ..Sample::new(metric, unit, 0.0)
+        }
+    }
+
+    /// True when `raw` holds fewer observations than `stats` summarises
+    /// (a long series, see [`Sample::from_long_series`]).
+    pub fn raw_is_subset(&self) -> bool {
+        self.stats
+            .as_ref()
+            .is_some_and(|s| s.n > self.raw.len() as u64)
     }
 
     /// Replaces the headline value (for a throughput whose headline is not the median).

@@ -1,5 +1,6 @@
 //! `bench-report validate [PATH...]`: every JSON file checked against the
-//! published schema (`docs/schema/result-v1.json`), one line per problem.
+//! published schema (`docs/schema/result-v1.json`), and each sample's
+//! histogram against its own rules, one line per problem.
 //! Exit 0 when all are valid, 1 when one is not, 2 when there is nothing to
 //! check.
 
@@ -7,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bench_core::exit::{Failure, Status};
-use bench_core::schema::{SCHEMA_VERSION, SUMMARY_SCHEMA};
+use bench_core::schema::{Histogram, SCHEMA_VERSION, SUMMARY_SCHEMA};
 use serde_json::Value;
 
 use crate::source::{Source, json_files_under};
@@ -115,7 +116,37 @@ pub fn problems(bytes: &[u8]) -> Vec<String> {
         }
         _ => {}
     }
-    schema_check::violations(&value)
+    let mut problems = schema_check::violations(&value);
+    if problems.is_empty() {
+        problems.extend(histogram_problems(&value));
+    }
+    problems
+}
+
+/// What the schema cannot say about a sample's histogram: its bins ascend,
+/// every count is > 0, and the counts add up to `stats.n`. One line per
+/// broken histogram, naming the field (`/samples/3/histogram/bins/7: …`).
+fn histogram_problems(doc: &Value) -> Vec<String> {
+    let Some(samples) = doc.get("samples").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    samples
+        .iter()
+        .enumerate()
+        .filter_map(|(i, sample)| {
+            let h = sample.get("histogram").filter(|h| !h.is_null())?;
+            let at = format!("/samples/{i}/histogram");
+            let h: Histogram = match serde_json::from_value(h.clone()) {
+                Ok(h) => h,
+                Err(e) => return Some(format!("{at}: {e}")),
+            };
+            let n = sample
+                .get("stats")
+                .and_then(|s| s.get("n"))
+                .and_then(Value::as_u64);
+            h.check(n).err().map(|e| format!("{at}/{e}"))
+        })
+        .collect()
 }
 
 /// A bench-client summary (`summary_report.json`) is not a result document:

@@ -42,45 +42,81 @@ pub const BOOTSTRAP_RESAMPLES: usize = 2000;
 /// Confidence level of every interval `stats` reports.
 pub const CONFIDENCE: f64 = 0.95;
 
+/// The observations of a sample as order statistics: the `k`-th smallest
+/// (0-based) of [`count`](Self::count). A sorted slice is one; a histogram's bins
+/// are another ([`super::histogram`]), so the bootstrap never has to expand
+/// them.
+pub(crate) trait OrderStatistics {
+    /// How many observations.
+    fn count(&self) -> usize;
+    /// The `k`-th smallest, `k < count()`.
+    fn at(&self, k: usize) -> f64;
+}
+
+impl OrderStatistics for &[f64] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn at(&self, k: usize) -> f64 {
+        self[k]
+    }
+}
+
 /// Draws bootstrap replicates of the median of one sample (see the module
 /// documentation for the O(1) method).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct MedianSampler<'a> {
-    sorted: &'a [f64],
+pub(crate) struct MedianSampler<S> {
+    sorted: S,
 }
 
-impl<'a> MedianSampler<'a> {
-    /// A sampler over an ascending, finite, non-empty slice.
-    pub(crate) fn new(sorted: &'a [f64]) -> Self {
-        debug_assert!(!sorted.is_empty());
+impl<S: OrderStatistics> MedianSampler<S> {
+    /// A sampler over ascending, finite, non-empty order statistics.
+    pub(crate) fn new(sorted: S) -> Self {
+        debug_assert!(sorted.count() > 0);
         MedianSampler { sorted }
     }
 
     /// The index ⌊n·u⌋, kept below n against rounding.
     fn index(&self, u: f64) -> usize {
-        let n = self.sorted.len();
+        let n = self.sorted.count();
         ((n as f64 * u) as usize).min(n - 1)
     }
 
     /// The median of one bootstrap resample.
     pub(crate) fn draw(&self, rng: &mut Rng) -> f64 {
-        let n = self.sorted.len();
+        let n = self.sorted.count();
         if n == 1 {
-            return self.sorted[0];
+            return self.sorted.at(0);
         }
         // k: 1-based rank of the (lower) median of n values.
         let k = n.div_ceil(2);
         let u_k = rng.beta(k as f64, (n - k + 1) as f64);
-        let lo = self.sorted[self.index(u_k)];
+        let lo = self.sorted.at(self.index(u_k));
         if n % 2 == 1 {
             return lo;
         }
         let v = 1.0 - rng.next_f64(); // (0, 1]
         let min_of_rest = -(v.ln() / (n - k) as f64).exp_m1();
         let u_k1 = u_k + (1.0 - u_k) * min_of_rest;
-        let hi = self.sorted[self.index(u_k1)];
+        let hi = self.sorted.at(self.index(u_k1));
         lo + 0.5 * (hi - lo)
     }
+}
+
+/// The percentile-bootstrap interval of the median of any order statistics
+/// (see [`bootstrap_median_ci_sorted`]).
+pub(crate) fn bootstrap_median_ci_of<S: OrderStatistics>(
+    sorted: S,
+    resamples: usize,
+    seed: u64,
+) -> Option<[f64; 2]> {
+    if sorted.count() == 0 || resamples == 0 {
+        return None;
+    }
+    let sampler = MedianSampler::new(sorted);
+    let mut rng = Rng::seed_from_u64(seed);
+    let mut reps: Vec<f64> = (0..resamples).map(|_| sampler.draw(&mut rng)).collect();
+    percentile_interval(&mut reps, CONFIDENCE)
 }
 
 /// The percentile interval at `confidence` of bootstrap `replicates`
@@ -102,13 +138,7 @@ pub fn percentile_interval(replicates: &mut [f64], confidence: f64) -> Option<[f
 /// finite) with `resamples` replicates drawn from a generator seeded with
 /// `seed`. `None` when `sorted` is empty or `resamples` is 0.
 pub fn bootstrap_median_ci_sorted(sorted: &[f64], resamples: usize, seed: u64) -> Option<[f64; 2]> {
-    if sorted.is_empty() || resamples == 0 {
-        return None;
-    }
-    let sampler = MedianSampler::new(sorted);
-    let mut rng = Rng::seed_from_u64(seed);
-    let mut reps: Vec<f64> = (0..resamples).map(|_| sampler.draw(&mut rng)).collect();
-    percentile_interval(&mut reps, CONFIDENCE)
+    bootstrap_median_ci_of(sorted, resamples, seed)
 }
 
 /// The 95% percentile-bootstrap interval of the median of `xs` (any order;
@@ -152,7 +182,7 @@ mod tests {
         // 200 000 replicates; each frequency has sd
         // ≤ 0.0012; allow 5 sd.
         let xs: Vec<f64> = (1..=11).map(|i| f64::from(i) * 1.5).collect();
-        let sampler = MedianSampler::new(&xs);
+        let sampler = MedianSampler::new(xs.as_slice());
         let mut rng = Rng::seed_from_u64(11);
         let reps: Vec<f64> = (0..200_000).map(|_| sampler.draw(&mut rng)).collect();
         for j in 3..=9u64 {
@@ -168,7 +198,7 @@ mod tests {
         // sort, take the type-7 median) on n = 10: the replicate means and
         // a few CDF points agree within Monte Carlo error (100 000 each).
         let xs = sorted_finite(&[3.1, 0.2, 7.7, 4.4, 4.4, 9.0, 1.3, 5.8, 2.6, 6.1]);
-        let sampler = MedianSampler::new(&xs);
+        let sampler = MedianSampler::new(xs.as_slice());
         let mut rng = Rng::seed_from_u64(21);
         let fast: Vec<f64> = (0..100_000).map(|_| sampler.draw(&mut rng)).collect();
         let mut rng = Rng::seed_from_u64(22);

@@ -15,6 +15,8 @@
 //! | `outliers` | count outside Tukey's 1.5 × IQR fences | [`outliers`] |
 //! | `median_ci95` | percentile bootstrap, 2000 replicates, fixed seed | [`bootstrap`] |
 //! | batch means of long series | equal batches of consecutive observations, at most 100 | [`batch`] |
+//! | `raw` of a long series | seeded uniform subset (reservoir), in measured order | [`reservoir`] |
+//! | `histogram` of a long series | HdrHistogram bins at 3 significant digits; type-7 quantiles, merging | [`histogram`] |
 //! | A/B verdict | permutation test p < 0.01 and a mean shift over 5% | [`compare`](mod@compare) |
 //!
 //! Non-finite observations (NaN, ±∞) are ignored everywhere; nothing here
@@ -37,9 +39,11 @@
 pub mod batch;
 pub mod bootstrap;
 pub mod compare;
+pub mod histogram;
 pub mod knee;
 pub mod outliers;
 pub mod quantile;
+pub mod reservoir;
 pub mod rng;
 pub mod student_t;
 pub mod summary;
@@ -54,8 +58,13 @@ pub use compare::{
     Direction, NORMAL_LIMIT_MAX_SHARE, NORMAL_LIMIT_MAX_SKEWNESS, NORMAL_LIMIT_WORK_BUDGET,
     PValueMethod, PermutationTest, Verdict, can_reach_significance, compare, permutation_test,
 };
+pub use histogram::{
+    HistogramError, HistogramRanks, HistogramRecorder, Moments, SIGNIFICANT_DIGITS,
+    summarize_histogram,
+};
 pub use outliers::{TUKEY_K, count_tukey_outliers, tukey_fences};
 pub use quantile::{median, quantile, quantile_sorted, sorted_finite};
+pub use reservoir::reservoir_indices;
 pub use rng::Rng;
 pub use student_t::{
     ln_beta, ln_gamma, regularized_incomplete_beta, student_t_cdf, student_t_quantile,

@@ -13,7 +13,7 @@
 
 /// Linear interpolation between `a` and `b` at `t` in [0, 1], exact at both
 /// ends (numpy's `_lerp`).
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
+pub(crate) fn lerp(a: f64, b: f64, t: f64) -> f64 {
     if a == b {
         return a;
     }

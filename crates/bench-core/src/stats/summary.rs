@@ -23,7 +23,7 @@ use super::student_t::student_t_quantile;
 
 /// Mean and sum of squared deviations of a finite, non-empty slice (corrected
 /// two-pass: the second pass also removes the rounding error of the first).
-fn mean_and_ssd(xs: &[f64]) -> (f64, f64) {
+pub(crate) fn mean_and_ssd(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
     let m0 = xs.iter().sum::<f64>() / n;
     let (mut dev, mut sq) = (0.0, 0.0);

@@ -38,8 +38,11 @@ const DEFAULT_EXITS: u32 = 20_000;
 const QUICK_EXITS: u32 = 5_000;
 /// About 90 s at the ~9 µs a nested exit costs.
 const MAX_EXITS: u32 = 10_000_000;
-/// Observations kept in `raw`; statistics always cover all of them.
+/// Observations kept in `raw`; statistics and the histogram always cover
+/// all of them.
 const RAW_LIMIT: usize = 100_000;
+/// Seed of the uniform subset `raw` keeps of a longer exit series.
+const RAW_SEED: u64 = 0x6b76_6d65;
 
 /// Guest memory: 64 KiB from guest-physical 0, zeroed.
 const GUEST_MEMORY_BYTES: usize = 64 << 10;
@@ -212,14 +215,18 @@ impl Probe for KvmProbe {
                     out.fact(
                         "exit_raw_sampled",
                         format!(
-                            "stats over all {} exits; raw keeps a uniform reservoir sample of {RAW_LIMIT}",
+                            "stats and histogram over all {} exits; raw keeps a uniform reservoir sample of {RAW_LIMIT}, in measured order",
                             ns.len()
                         ),
                     );
                 }
-                let mut sample = Sample::from_series("kvm.exit_roundtrip_ns", "ns", ns);
-                sample.raw = reservoir(std::mem::take(&mut sample.raw), RAW_LIMIT, 0x6b76_6d65);
-                out.samples.push(sample);
+                out.samples.push(Sample::from_long_series(
+                    "kvm.exit_roundtrip_ns",
+                    "ns",
+                    ns,
+                    RAW_LIMIT,
+                    RAW_SEED,
+                ));
             }
             Err(e) => return Ok(stopped(out, "VM-exit round trip", e)),
         }
@@ -489,23 +496,6 @@ fn time_exits(kvm: &Kvm, exits: u32, warmup: u32, ctx: &Context) -> Result<Vec<f
     Ok(ns)
 }
 
-/// A uniform sample of `keep` values (Algorithm R, seeded: the same series
-/// always keeps the same values); the series itself when it is short.
-fn reservoir(values: Vec<f64>, keep: usize, seed: u64) -> Vec<f64> {
-    if values.len() <= keep {
-        return values;
-    }
-    let mut rng = bench_core::stats::Rng::seed_from_u64(seed);
-    let mut kept = values[..keep].to_vec();
-    for (i, &value) in values.iter().enumerate().skip(keep) {
-        let j = rng.below(i as u64 + 1) as usize;
-        if j < keep {
-            kept[j] = value;
-        }
-    }
-    kept
-}
-
 #[cfg(test)]
 mod tests {
     use bench_core::interrupt::Interrupt;
@@ -588,15 +578,34 @@ mod tests {
     }
 
     #[test]
-    fn reservoir_keeps_a_subset_of_the_right_size() {
-        let values: Vec<f64> = (0..10_000).map(f64::from).collect();
-        let kept = reservoir(values.clone(), 100, 1);
-        assert_eq!(kept.len(), 100);
-        assert!(kept.iter().all(|v| (0.0..10_000.0).contains(v)));
-        // Not just the head of the series.
-        assert!(kept.iter().any(|&v| v >= 5_000.0));
-        assert_eq!(kept, reservoir(values, 100, 1), "seeded");
-        assert_eq!(reservoir(vec![1.0, 2.0], 100, 1), vec![1.0, 2.0]);
+    fn a_long_exit_series_keeps_a_subset_and_a_histogram() {
+        // What `run` writes for more exits than RAW_LIMIT (integer ns, as
+        // measured): exact stats, a seeded subset in measured order, and
+        // every exit in the histogram, whole nanoseconds below 2048.
+        let ns: Vec<f64> = (0..RAW_LIMIT as u32 + 5_000)
+            .map(|i| f64::from(1_000 + i % 900))
+            .collect();
+        let s = Sample::from_long_series(
+            "kvm.exit_roundtrip_ns",
+            "ns",
+            ns.clone(),
+            RAW_LIMIT,
+            RAW_SEED,
+        );
+        assert_eq!(s.raw.len(), RAW_LIMIT);
+        assert_eq!(s.stats.as_ref().unwrap().n, ns.len() as u64);
+        let h = s.histogram.as_ref().unwrap();
+        assert_eq!(
+            (h.unit_scale, h.count(), h.bins.len()),
+            (1, ns.len() as u64, 900)
+        );
+        let exact = bench_core::stats::quantile(&ns, 0.999).unwrap();
+        assert_eq!(h.quantile(0.999), Some(exact));
+        assert_eq!(
+            s,
+            Sample::from_long_series("kvm.exit_roundtrip_ns", "ns", ns, RAW_LIMIT, RAW_SEED),
+            "seeded"
+        );
     }
 
     #[test]

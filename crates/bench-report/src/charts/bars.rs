@@ -1,13 +1,13 @@
 //! Host and sandbox metrics as grouped horizontal bars: one chart per tier
 //! and metric, one group per label set (`threads=1`, `pattern=randread …`),
 //! one bar per cloud in its colour. The bar is the headline value; the
-//! whisker spans p5–p95 of the raw observations when there are several.
+//! whisker spans p5–p95 of the observations when there are several (from
+//! the sample's histogram when `raw` keeps only a subset of them).
 //!
 //! The client's pause and resume timings ([`pause_resume`]) are drawn the
 //! same way, one group per metric and template, in one chart.
 
 use bench_core::schema::Tier;
-use bench_core::stats::quantile_sorted;
 
 use super::svg::{Anchor, Svg, ticks};
 use super::{Chart, Frame, clip, color, distinguishing};
@@ -62,7 +62,7 @@ struct Bar {
     cloud: usize,
     value: f64,
     whisker: Option<(f64, f64)>,
-    n: usize,
+    n: u64,
 }
 
 /// Pause and resume timings of `02_pause_resume.json`, in this order.
@@ -159,17 +159,12 @@ fn draw(
                 .enumerate()
                 .filter_map(|(c, s)| {
                     let s = s.as_ref()?;
-                    let whisker = (s.sorted.len() > 1).then(|| {
-                        (
-                            quantile_sorted(&s.sorted, 0.05),
-                            quantile_sorted(&s.sorted, 0.95),
-                        )
-                    });
+                    let whisker = s.quantile(0.05).zip(s.quantile(0.95));
                     Some(Bar {
                         cloud: c,
                         value: s.sample.value,
                         whisker,
-                        n: s.sample.raw.len(),
+                        n: s.n(),
                     })
                 })
                 .collect();

@@ -8,7 +8,6 @@
 //! concurrency 1); the concurrency sweep has its own chart.
 
 use bench_core::schema::Tier;
-use bench_core::stats::quantile_sorted;
 
 use super::svg::{Anchor, Svg, ticks};
 use super::{Chart, Frame, clip, color, distinguishing, is_lifecycle};
@@ -48,7 +47,7 @@ pub fn start_latency(collected: &Collected<'_>) -> Option<Chart> {
     // The first metric with a distribution, else the first measured at all.
     let metric: &'static str = METRICS
         .into_iter()
-        .find(|m| lifecycle(m).any(|r| r.cells.iter().flatten().any(|s| s.sorted.len() > 1)))
+        .find(|m| lifecycle(m).any(|r| r.cells.iter().flatten().any(|s| s.has_distribution())))
         .or_else(|| {
             METRICS
                 .into_iter()
@@ -65,8 +64,8 @@ pub fn start_latency(collected: &Collected<'_>) -> Option<Chart> {
             let Some(s) = s.as_ref() else {
                 continue;
             };
-            let shape = if s.sorted.len() > 1 {
-                let q = |p| quantile_sorted(&s.sorted, p);
+            let shape = if s.has_distribution() {
+                let q = |p| s.quantile(p).unwrap_or(f64::NAN);
                 Shape::Box([q(0.05), q(0.25), q(0.5), q(0.75), q(0.95), q(0.99)])
             } else if s.sample.value.is_finite() {
                 Shape::Single(s.sample.value)
@@ -78,7 +77,7 @@ pub fn start_latency(collected: &Collected<'_>) -> Option<Chart> {
             } else {
                 format!("{} · {workload}", collected.clouds[c])
             };
-            boxes.push((label, c, shape, s.sorted.len().max(s.sample.raw.len())));
+            boxes.push((label, c, shape, s.n()));
         }
     }
     let max = boxes.iter().map(|b| b.2.right()).fold(0.0, f64::max);

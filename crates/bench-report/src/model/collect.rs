@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bench_core::schema::{Sample, Tier};
+use bench_core::stats::{HistogramRanks, quantile_sorted};
 
 use super::merge::NODE_LABEL;
 use crate::load::{Loaded, is_manual_sandbox};
@@ -40,6 +41,35 @@ pub struct Series<'a> {
     pub from: &'a Loaded,
     /// Its finite observations, ascending (empty without raw).
     pub sorted: Vec<f64>,
+    /// Its histogram's bins as order statistics, when `raw` is a subset of
+    /// the observations and the sample has a histogram of all of them.
+    pub binned: Option<HistogramRanks>,
+}
+
+impl Series<'_> {
+    /// The type-7 quantile `q` of the sample's observations: from its
+    /// histogram when `raw` keeps only a subset, else from `raw`; `None`
+    /// without at least two observations.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        match &self.binned {
+            Some(ranks) if ranks.count() > 1 => Some(ranks.quantile(q)),
+            _ if self.sorted.len() > 1 => Some(quantile_sorted(&self.sorted, q)),
+            _ => None,
+        }
+    }
+
+    /// True when there are at least two observations to take quantiles of.
+    pub fn has_distribution(&self) -> bool {
+        self.binned.as_ref().is_some_and(|r| r.count() > 1) || self.sorted.len() > 1
+    }
+
+    /// Observations behind the sample (`stats.n`, else the length of `raw`).
+    pub fn n(&self) -> u64 {
+        self.sample
+            .stats
+            .as_ref()
+            .map_or(self.sample.raw.len() as u64, |st| st.n)
+    }
 }
 
 /// A row: its key, unit and one optional series per cloud (report order).
@@ -171,10 +201,20 @@ pub fn collect<'a>(docs: &'a [Loaded], clouds: &[String]) -> Collected<'a> {
                 ));
                 continue;
             }
+            // A histogram that does not add up to `stats.n` describes some
+            // other series; `validate` reports it, the report ignores it.
+            let binned = sample
+                .histogram
+                .as_ref()
+                .filter(|h| {
+                    sample.raw_is_subset() && h.check(sample.stats.as_ref().map(|st| st.n)).is_ok()
+                })
+                .map(|h| h.ranks());
             row.cells[cloud] = Some(Series {
                 sample,
                 from: loaded,
                 sorted: Vec::new(),
+                binned,
             });
         }
     }

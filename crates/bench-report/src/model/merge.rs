@@ -10,8 +10,15 @@
 //!
 //! Samples are matched by metric, unit and labels; `raw` is concatenated, so
 //! `stats` are recomputed exactly over every observation
-//! ([`bench_core::stats::summarize`]), and `value` follows the rule the
-//! tier used:
+//! ([`bench_core::stats::summarize`]). When a part's `raw` keeps only a
+//! subset of its observations (a long latency series), the parts'
+//! histograms are merged instead (a complete part's `raw` binned beside
+//! them): n, mean, stddev, min and max are then combined exactly from the
+//! parts' `stats`, and the percentiles come from the merged histogram
+//! ([`bench_core::stats::summarize_histogram`]), which the merged sample
+//! carries. A subset without a histogram (a document written before
+//! histograms) falls back to the concatenation. `value` follows the rule
+//! the tier used:
 //! - a series whose headline is its median (latencies) → the median of the
 //!   concatenation;
 //! - a success rate (one 0/1 per attempt in `raw`) → the mean of the
@@ -32,8 +39,10 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use bench_core::schema::{ErrorEntry, ResultDocument, Sample, Tier};
+use bench_core::schema::{ErrorEntry, Histogram, ResultDocument, Sample, Tier};
 use bench_core::shard::{Shard, parse_file_name};
+use bench_core::stats::histogram::unit_scale;
+use bench_core::stats::{HistogramRecorder, Moments};
 use serde_json::{Value, json};
 
 use crate::load::Loaded;
@@ -295,10 +304,18 @@ pub fn merged_sample(tier: Tier, parts: &[&Sample]) -> Sample {
     let raw: Vec<f64> = parts.iter().flat_map(|s| s.raw.iter().copied()).collect();
     let all_raw = parts.iter().all(|s| !s.raw.is_empty());
     let values: Vec<f64> = parts.iter().map(|s| s.value).collect();
+    let binned = merged_histogram(parts);
+    let stats = match &binned {
+        Some((h, moments)) => bench_core::stats::summarize_histogram(h, moments),
+        None => bench_core::stats::summarize(&raw),
+    };
     let value = if all_raw && crate::model::is_success_rate(&first.metric, &first.unit) {
         mean(&raw)
     } else if all_raw && parts.iter().all(|s| headline_is_median(s)) {
-        bench_core::stats::median(&raw).unwrap_or(first.value)
+        match (&binned, &stats) {
+            (Some(_), Some(st)) => st.p50,
+            _ => bench_core::stats::median(&raw).unwrap_or(first.value),
+        }
     } else if tier == Tier::Client {
         shard_total(&first.metric, &first.unit, &values)
     } else {
@@ -309,15 +326,54 @@ pub fn merged_sample(tier: Tier, parts: &[&Sample]) -> Sample {
         unit: first.unit.clone(),
         value,
         labels: first.labels.clone(),
-        stats: bench_core::stats::summarize(&raw),
+        stats,
         raw,
+        histogram: binned.map(|(h, _)| h),
     }
+}
+
+/// When some part's `raw` is a subset: the histogram of every part's
+/// observations (its own histogram, or its complete `raw` binned) and their
+/// exact moments. `None` when every `raw` is complete, or when a part
+/// cannot contribute (a subset without a valid histogram, no observations).
+fn merged_histogram(parts: &[&Sample]) -> Option<(Histogram, Moments)> {
+    if !parts.iter().any(|s| s.raw_is_subset()) {
+        return None;
+    }
+    let mut merged: Option<(HistogramRecorder, Moments)> = None;
+    for s in parts {
+        let n = s.stats.as_ref().map(|st| st.n);
+        let h = match &s.histogram {
+            Some(h) if h.check(n).is_ok() => HistogramRecorder::from_schema(h).ok()?,
+            _ if !s.raw_is_subset() => {
+                HistogramRecorder::from_values(unit_scale(&s.unit), s.raw.iter().copied()).ok()?
+            }
+            _ => return None,
+        };
+        let m = match &s.stats {
+            Some(st) => Moments::of_stats(st),
+            None => Moments::of_values(&s.raw)?,
+        };
+        merged = Some(match merged {
+            None => (h, m),
+            Some((mut acc, moments)) => {
+                acc.merge(&h).ok()?;
+                (acc, moments.combine(&m))
+            }
+        });
+    }
+    merged.map(|(h, m)| (h.to_schema(), m))
 }
 
 /// True when the sample's headline is the median of its observations, as
 /// `Sample::from_series` makes it (a single observation is its own median).
+/// `stats.p50` is that median over every observation, also when `raw`
+/// keeps only a subset.
 fn headline_is_median(s: &Sample) -> bool {
-    bench_core::stats::median(&s.raw)
+    s.stats
+        .as_ref()
+        .map(|st| st.p50)
+        .or_else(|| bench_core::stats::median(&s.raw))
         .is_some_and(|median| (s.value - median).abs() <= 1e-9 * s.value.abs().max(1.0))
 }
 
@@ -660,6 +716,138 @@ mod tests {
         assert_eq!(m.value, 30.0);
         assert_eq!(m.stats, bench_core::stats::summarize(&m.raw));
         assert_eq!(m.stats.as_ref().unwrap().n, 5);
+    }
+
+    #[test]
+    fn subsets_merge_through_their_histograms() {
+        let mut rng = bench_core::stats::Rng::seed_from_u64(12);
+        let mut lognormal = |n: usize, median: f64| -> Vec<f64> {
+            (0..n)
+                .map(|_| (median.ln() + 0.5 * rng.normal()).exp())
+                .collect()
+        };
+        let (a, b) = (lognormal(30_000, 100.0), lognormal(20_000, 300.0));
+        let long = |xs: &[f64], seed| {
+            Sample::from_long_series("disk.latency_us", "us", xs.to_vec(), 1_000, seed)
+        };
+        let (sa, sb) = (long(&a, 1), long(&b, 2));
+        let m = merged_sample(Tier::Host, &[&sa, &sb]);
+        let all: Vec<f64> = a.iter().chain(&b).copied().collect();
+        let whole = long(&all, 3);
+        assert_eq!(m.histogram, whole.histogram, "the histogram of both nodes");
+        let (st, exact) = (m.stats.as_ref().unwrap(), whole.stats.as_ref().unwrap());
+        let rel = |x: f64, y: f64| (x - y).abs() / y.abs();
+        assert_eq!((st.n, st.min, st.max), (50_000, exact.min, exact.max));
+        assert!(rel(st.mean, exact.mean) < 1e-12);
+        assert!(rel(st.stddev, exact.stddev) < 1e-9);
+        for (got, want) in [
+            (st.p50, exact.p50),
+            (st.p95, exact.p95),
+            (st.p99, exact.p99),
+        ] {
+            assert!(rel(got, want) <= 1e-3, "{got} vs {want}");
+        }
+        assert_eq!(m.value, st.p50);
+        assert_eq!(m.raw.len(), 2_000);
+        // Recomputing from the concatenated subsets, as before histograms,
+        // would weigh node b's 1000 kept latencies like node a's: its p50
+        // is far from the series' own.
+        let naive = bench_core::stats::summarize(&m.raw).unwrap();
+        assert!(
+            rel(naive.p50, exact.p50) > 0.05,
+            "{} vs {}",
+            naive.p50,
+            exact.p50
+        );
+
+        // A complete part beside a subset is binned from its raw.
+        let small = series("disk.latency_us", "us", &b[..500]);
+        let m2 = merged_sample(Tier::Host, &[&sa, &small]);
+        let both: Vec<f64> = a.iter().chain(&b[..500]).copied().collect();
+        assert_eq!(m2.stats.as_ref().unwrap().n, 30_500);
+        assert_eq!(m2.histogram, long(&both, 4).histogram);
+
+        // A subset without a histogram (an older document): the
+        // concatenation, as before.
+        let mut old = sa.clone();
+        old.histogram = None;
+        let m3 = merged_sample(Tier::Host, &[&old, &sb]);
+        assert!(m3.histogram.is_none());
+        assert_eq!(m3.stats.unwrap().n, 2_000);
+    }
+
+    #[test]
+    fn cells_take_p999_from_the_histogram_of_a_subset() {
+        let mut rng = bench_core::stats::Rng::seed_from_u64(13);
+        let mut exits = |n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|_| (9000f64.ln() + 0.3 * rng.normal()).exp().round())
+                .collect()
+        };
+        let long = |xs: Vec<f64>| {
+            vec![Sample::from_long_series(
+                "kvm.exit_roundtrip_ns",
+                "ns",
+                xs,
+                500,
+                1,
+            )]
+        };
+        let (a, b) = (exits(8_000), exits(4_000));
+        let docs = vec![
+            loaded(
+                "aws",
+                "04_host_performance.a.json",
+                Tier::Host,
+                "host_performance",
+                "a",
+                long(a.clone()),
+            ),
+            loaded(
+                "aws",
+                "04_host_performance.b.json",
+                Tier::Host,
+                "host_performance",
+                "b",
+                long(b.clone()),
+            ),
+        ];
+        let r = report(&docs);
+        let rows: Vec<&crate::model::Row> = r.sections.iter().flat_map(|s| &s.rows).collect();
+        let cell = |labels: &str| {
+            let row = rows
+                .iter()
+                .find(|r| r.metric == "kvm.exit_roundtrip_ns" && r.labels_text == labels)
+                .unwrap();
+            &row.cells[0]
+        };
+        let merged = merged_sample(Tier::Host, &[&long(a.clone())[0], &long(b.clone())[0]]);
+        let want = merged.histogram.as_ref().unwrap().quantile(0.999);
+        assert_eq!(cell("").p999, want);
+        assert_eq!(cell("").n, 12_000);
+        assert!(!cell("").p999_display.is_empty());
+        let all: Vec<f64> = a.iter().chain(&b).copied().collect();
+        let exact = bench_core::stats::quantile(&all, 0.999).unwrap();
+        assert!((want.unwrap() - exact).abs() <= 1e-3 * exact);
+        // A node's own row: its own histogram.
+        let own = long(b)[0].histogram.as_ref().unwrap().quantile(0.999);
+        assert_eq!(cell("node=b").p999, own);
+        // Short complete series show none (p99.9 of 5 is the maximum).
+        let short = vec![loaded(
+            "aws",
+            "04_host_performance.json",
+            Tier::Host,
+            "host_performance",
+            "h",
+            host(&[1.0, 2.0, 3.0, 4.0, 5.0], 5.0),
+        )];
+        let r = report(&short);
+        assert!(
+            r.sections
+                .iter()
+                .flat_map(|s| &s.rows)
+                .all(|row| row.cells[0].p999.is_none())
+        );
     }
 
     #[test]

@@ -194,6 +194,12 @@ pub struct Cell {
     pub p95: Option<f64>,
     /// p95 for people.
     pub p95_display: String,
+    /// p99.9 of the observations: from the sample's histogram when `raw`
+    /// keeps only a subset, else from `raw` when it has at least 1000
+    /// (below that p99.9 is little more than the maximum).
+    pub p999: Option<f64>,
+    /// p99.9 for people (empty when there is none).
+    pub p999_display: String,
     /// 95% confidence interval of the headline (the median's when the
     /// document has it, else the mean's).
     pub ci95: Option<[f64; 2]>,
@@ -493,6 +499,9 @@ fn build_rows(collected: &Collected<'_>, opts: &CompareOptions) -> Vec<Row> {
         .collect()
 }
 
+/// Fewest complete raw observations a cell's p99.9 is shown from.
+const P999_MIN_RAW: usize = 1000;
+
 /// One cloud's cell; `baseline` is the baseline's value and whether it
 /// kept raw observations.
 fn cell(
@@ -522,6 +531,9 @@ fn cell(
         }
     };
     let p95 = s.sample.stats.as_ref().map(|st| st.p95);
+    let p999 = (s.binned.is_some() || s.sorted.len() >= P999_MIN_RAW)
+        .then(|| s.quantile(0.999))
+        .flatten();
     let ci95 = interval(s);
     let ratio = baseline_value
         .filter(|b| *b != 0.0 && !is_baseline)
@@ -550,13 +562,15 @@ fn cell(
         present: true,
         value: Some(value),
         display: show(value),
-        n: s.sample
-            .stats
-            .as_ref()
-            .map_or(s.sample.raw.len() as u64, |st| st.n),
+        n: s.n(),
         p95,
         // The p95 of 0/1 outcomes says nothing; the interval of the rate does.
         p95_display: p95
+            .filter(|_| !success)
+            .map(|p| format::value(p, unit))
+            .unwrap_or_default(),
+        p999,
+        p999_display: p999
             .filter(|_| !success)
             .map(|p| format::value(p, unit))
             .unwrap_or_default(),

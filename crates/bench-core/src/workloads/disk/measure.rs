@@ -221,39 +221,14 @@ pub struct PatternSamples {
 }
 
 /// `disk.latency_us` over every observation, with `raw` reservoir-sampled
-/// to [`RAW_LATENCY_CAP`] (in completion order) when there are more.
+/// to [`RAW_LATENCY_CAP`] (in completion order) and a histogram of all of
+/// them when there are more ([`Sample::from_long_series`]).
 fn latency_sample(latencies_us: Vec<f32>, seed: u64) -> (Sample, Option<usize>) {
     let all: Vec<f64> = latencies_us.iter().map(|&x| f64::from(x)).collect();
     drop(latencies_us);
     let n = all.len();
-    if n <= RAW_LATENCY_CAP {
-        return (Sample::from_series("disk.latency_us", "us", all), None);
-    }
-    let stats = crate::stats::summarize(&all);
-    let keep = reservoir_indices(n, RAW_LATENCY_CAP, &mut Rng::seed_from_u64(seed));
-    let raw: Vec<f64> = keep.iter().map(|&i| all[i]).collect();
-    let mut sample = Sample::from_series("disk.latency_us", "us", Vec::new());
-    sample.value = stats.as_ref().map_or(0.0, |s| s.p50);
-    sample.stats = stats;
-    sample.raw = raw;
-    (sample, Some(n))
-}
-
-/// A uniformly random subset of `k` of the indices `0..n` (Vitter's
-/// reservoir algorithm R), in increasing order.
-pub fn reservoir_indices(n: usize, k: usize, rng: &mut Rng) -> Vec<usize> {
-    if n <= k {
-        return (0..n).collect();
-    }
-    let mut reservoir: Vec<usize> = (0..k).collect();
-    for i in k..n {
-        let j = rng.index(i + 1);
-        if j < k {
-            reservoir[j] = i;
-        }
-    }
-    reservoir.sort_unstable();
-    reservoir
+    let sample = Sample::from_long_series("disk.latency_us", "us", all, RAW_LATENCY_CAP, seed);
+    (sample, (n > RAW_LATENCY_CAP).then_some(n))
 }
 
 #[cfg(test)]
@@ -393,37 +368,38 @@ mod tests {
     }
 
     #[test]
-    fn reservoir_is_a_uniform_sorted_subset() {
-        let mut rng = Rng::seed_from_u64(9);
-        assert_eq!(reservoir_indices(5, 10, &mut rng), vec![0, 1, 2, 3, 4]);
-        // 100 items, keep 10, 20 000 trials: each item is kept with
-        // probability 0.1, count ~ Binomial(20 000, 0.1), sd ≈ 42.4.
-        let mut kept = [0u32; 100];
-        for _ in 0..20_000 {
-            let s = reservoir_indices(100, 10, &mut rng);
-            assert_eq!(s.len(), 10);
-            assert!(s.windows(2).all(|w| w[0] < w[1]));
-            for i in s {
-                kept[i] += 1;
-            }
-        }
-        assert!(
-            kept.iter()
-                .all(|&c| (f64::from(c) - 2000.0).abs() < 5.0 * 42.4),
-            "{kept:?}"
-        );
-    }
-
-    #[test]
     fn big_latency_series_keep_full_stats_and_a_capped_raw() {
         let n = RAW_LATENCY_CAP * 3;
         let values: Vec<f32> = (0..n).map(|i| (i % 1000) as f32).collect();
+        let exact = crate::stats::quantile(
+            &values.iter().map(|&x| f64::from(x)).collect::<Vec<_>>(),
+            0.999,
+        )
+        .unwrap();
         let (s, sampled) = latency_sample(values, 5);
         assert_eq!(sampled, Some(n));
         assert_eq!(s.raw.len(), RAW_LATENCY_CAP);
-        let stats = s.stats.unwrap();
+        assert!(s.raw_is_subset());
+        let stats = s.stats.as_ref().unwrap();
         assert_eq!(stats.n, n as u64);
         assert_eq!(stats.max, 999.0);
         assert!((s.value - 499.5).abs() < 1e-9);
+        // The histogram holds every completion: integer µs are whole bins
+        // at nanosecond scale below 2.048 µs and within half a bin above.
+        let h = s
+            .histogram
+            .as_ref()
+            .expect("a subset raw comes with a histogram");
+        assert_eq!(h.unit_scale, 1000);
+        assert_eq!(h.count(), n as u64);
+        assert_eq!(h.check(Some(stats.n)), Ok(()));
+        assert_eq!(h.bins.len(), 1000);
+        assert_eq!(h.bins[0], (0.0, 300));
+        let p999 = h.quantile(0.999).unwrap();
+        assert!((p999 - exact).abs() <= exact / 2048.0, "{p999} vs {exact}");
+        // A short series keeps everything and needs no histogram.
+        let (short, sampled) = latency_sample(vec![1.0; 10], 5);
+        assert_eq!((short.raw.len(), sampled), (10, None));
+        assert!(short.histogram.is_none() && !short.raw_is_subset());
     }
 }
