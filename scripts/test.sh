@@ -73,6 +73,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The pasteable build has no built-in TLS; it must lint clean too.
 cargo clippy -p bench-sandbox --no-default-features --all-targets --locked -- -D warnings
 
+step "no unused dependencies (cargo machete)"
+# A declared-but-unused dependency costs build time everywhere and hides what
+# a crate really needs; an intentional one goes in the crate's
+# [package.metadata.cargo-machete] ignored list with the reason beside it.
+command -v cargo-machete >/dev/null 2>&1 || cargo install --locked cargo-machete@0.9.2 >&2
+cargo machete
+
 step "bench-sandbox stays free of tokio and object storage"
 # Built alone, so it gets only the bench-core features it asks for.
 if cargo tree -p bench-sandbox -e normal --locked | grep -E '^[^a-z]*(tokio|object_store|reqwest) v' >&2 ||

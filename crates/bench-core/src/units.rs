@@ -32,6 +32,23 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{text}' is too large"))
 }
 
+/// Parses a count: a whole number within `range`. The one parser behind
+/// every count flag (`--exits`, `--ntimes`, `--dns-lookups`, ...), so they
+/// all say the same thing; callers put the flag's name in front.
+pub fn parse_count<T>(text: &str, range: std::ops::RangeInclusive<T>) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    match text.trim().parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{text}': must be a whole number from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
 /// Parses a duration the way humantime does (`30s`, `1m30s`, `500ms`); a
 /// bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -65,6 +82,17 @@ pub fn format_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count(" 12 ", 1..=1000u32), Ok(12));
+        assert_eq!(parse_count("1000", 1..=1000usize), Ok(1000));
+        let message = "'0': must be a whole number from 1 to 1000";
+        assert_eq!(parse_count("0", 1..=1000u32), Err(message.into()));
+        for bad in ["1001", "-1", "1.5", "ten", "", "99999999999999999999"] {
+            assert!(parse_count(bad, 1..=1000u64).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn sizes() {

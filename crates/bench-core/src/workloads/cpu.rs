@@ -87,19 +87,9 @@ impl CpuConfig {
         };
         let max_prime = match &args.max_prime {
             None => DEFAULT_MAX_PRIME,
-            Some(text) => match text.trim().parse::<u64>() {
-                Ok(n) if (3..=MAX_MAX_PRIME).contains(&n) => n,
-                Ok(_) => {
-                    return Err(Failure::usage(format!(
-                        "--max-prime '{text}': must be between 3 and {MAX_MAX_PRIME}; sysbench's default is 10000"
-                    )));
-                }
-                Err(_) => {
-                    return Err(Failure::usage(format!(
-                        "--max-prime '{text}': not a whole number; use e.g. 10000"
-                    )));
-                }
-            },
+            Some(text) => crate::units::parse_count(text, 3..=MAX_MAX_PRIME).map_err(|e| {
+                Failure::usage(format!("--max-prime {e}; sysbench's default is 10000"))
+            })?,
         };
         let duration = match &args.time {
             None if quick => QUICK_TIME,
@@ -660,11 +650,11 @@ mod tests {
                 "--threads",
                 "not a thread count",
             ),
-            (args(None, Some("2"), None), "--max-prime", "between 3 and"),
+            (args(None, Some("2"), None), "--max-prime", "from 3 to"),
             (
                 args(None, Some("1e4"), None),
                 "--max-prime",
-                "not a whole number",
+                "must be a whole number",
             ),
             (args(None, None, Some("0")), "--time", "longer than 0"),
             (args(None, None, Some("soon")), "--time", "not a duration"),

@@ -21,6 +21,7 @@ use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::schema::Sample;
 use bench_core::settings::Settings;
+use bench_core::units;
 use kvm_ioctls::{Cap, Kvm, VcpuExit};
 use serde_json::{Map, Value, json};
 
@@ -95,17 +96,9 @@ impl ProbeArgs for KvmArgs {
 
 /// A count flag from 1 to `max`; None when not given.
 fn parse_count(flag: &str, text: Option<&str>, max: u32) -> Result<Option<u32>, Failure> {
-    let Some(text) = text else { return Ok(None) };
-    text.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=max).contains(n))
-        .map(Some)
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "{flag} '{text}': must be a whole number from 1 to {max}"
-            ))
-        })
+    text.map(|text| units::parse_count(text, 1..=max))
+        .transpose()
+        .map_err(|e| Failure::usage(format!("{flag} {e}")))
 }
 
 /// What the fingerprint says about this machine being a VM.

@@ -21,6 +21,7 @@ use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::schema::{ErrorKind, Sample};
 use bench_core::settings::Settings;
+use bench_core::units;
 use serde_json::{Value, json};
 
 use super::child::{self, ChildError, Finished};
@@ -221,17 +222,9 @@ fn parse_count(
     range: std::ops::RangeInclusive<usize>,
     default: usize,
 ) -> Result<usize, Failure> {
-    let Some(text) = text else {
-        return Ok(default);
-    };
-    match text.trim().parse::<usize>() {
-        Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(Failure::usage(format!(
-            "{flag} '{text}': must be a whole number between {} and {}",
-            range.start(),
-            range.end()
-        ))),
-    }
+    text.map_or(Ok(default), |text| {
+        units::parse_count(text, range).map_err(|e| Failure::usage(format!("{flag} {e}")))
+    })
 }
 
 /// Comma-separated dotted module names (`json,xml.dom`), duplicates dropped.

@@ -21,7 +21,7 @@ use crate::exit::Failure;
 use crate::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use crate::schema::{ErrorKind, Sample};
 use crate::settings::Settings;
-use crate::units::{format_size, parse_size};
+use crate::units::{format_size, parse_count, parse_size};
 use kernel::StreamKernel;
 use stream::{Kernel, StreamError};
 
@@ -369,15 +369,7 @@ fn fits_in_memory(
 }
 
 fn count_flag(flag: &str, text: &str, min: usize, max: usize, why: &str) -> Result<usize, Failure> {
-    match text.trim().parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        Ok(_) => Err(Failure::usage(format!(
-            "{flag} '{text}': must be between {min} and {max} ({why})"
-        ))),
-        Err(_) => Err(Failure::usage(format!(
-            "{flag} '{text}': not a whole number"
-        ))),
-    }
+    parse_count(text, min..=max).map_err(|e| Failure::usage(format!("{flag} {e} ({why})")))
 }
 
 /// Runs STREAM at every thread count, then the latency chase. Wrong STREAM
@@ -720,7 +712,7 @@ mod tests {
                     ..Default::default()
                 },
                 "--ntimes",
-                "between 2 and 100",
+                "from 2 to 100",
             ),
             (
                 MemoryArgs {
@@ -728,7 +720,7 @@ mod tests {
                     ..Default::default()
                 },
                 "--ntimes",
-                "not a whole number",
+                "must be a whole number",
             ),
             (
                 MemoryArgs {
@@ -744,7 +736,7 @@ mod tests {
                     ..Default::default()
                 },
                 "--latency-rounds",
-                "between 1",
+                "from 1 to 1000",
             ),
         ];
         for (args, flag, needle) in cases {

@@ -45,6 +45,7 @@ use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::redact::redact_str;
 use bench_core::schema::{ErrorKind, Sample};
 use bench_core::settings::Settings;
+use bench_core::units;
 use serde_json::{Map, Value, json};
 
 use curl::LazyCurl;
@@ -249,16 +250,11 @@ pub struct NetworkConfig {
     pub curl: Option<String>,
 }
 
+/// A count flag from 1 to [`MAX_COUNT`], or `default` when absent.
 fn parse_count(flag: &str, text: Option<&String>, default: usize) -> Result<usize, Failure> {
-    let Some(text) = text else {
-        return Ok(default);
-    };
-    match text.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
-        _ => Err(Failure::usage(format!(
-            "{flag} '{text}': use a whole number from 1 to {MAX_COUNT}"
-        ))),
-    }
+    text.map_or(Ok(default), |text| {
+        units::parse_count(text, 1..=MAX_COUNT).map_err(|e| Failure::usage(format!("{flag} {e}")))
+    })
 }
 
 /// Parses `--dns-server`: an IP address, with an optional port (53).
