@@ -118,6 +118,11 @@ pub struct Thresholds {
     /// ... and a relative change of the mean above this (5% or 0.05)
     #[arg(long, value_name = "PCT", default_value = "5%")]
     pub noise_threshold: String,
+    /// Draw all 9999 random splits of every permutation test, without the
+    /// shortcuts that stop once the verdict is certain (same verdicts,
+    /// slower; p-values above the threshold at full Monte Carlo precision)
+    #[arg(long)]
+    pub exhaustive_resampling: bool,
 }
 
 /// `compare`'s flags.

@@ -294,6 +294,7 @@ fn compare_sides(a: &Side, b: &Side, rule: &Rule) -> Vec<Line> {
             significance: rule.significance,
             noise_threshold: noise,
             direction: dir,
+            exhaustive: rule.exhaustive,
             ..CompareOptions::default()
         };
         match significance::test(&x.raw, &y.raw, &opts) {

@@ -70,6 +70,7 @@ pub fn run(source: &Source, args: &RenderArgs) -> Result<Status, Failure> {
             baseline,
             significance: rule.significance,
             noise_threshold: rule.noise_threshold,
+            exhaustive: rule.exhaustive,
             input: source.display(),
             generated_at: bench_core::time::now_rfc3339(),
             summaries: summary_links(source, &args.output_dir, &listing.summaries),
@@ -77,6 +78,11 @@ pub fn run(source: &Source, args: &RenderArgs) -> Result<Status, Failure> {
     );
 
     tracing::debug!("built the model in {:?}", built.elapsed());
+    let (tests, spent) = crate::significance::spent();
+    tracing::debug!(
+        "significance tests: {tests} in {:.3} s summed over threads",
+        spent.as_secs_f64()
+    );
     let rendering = std::time::Instant::now();
     let rendered = exporters
         .iter()

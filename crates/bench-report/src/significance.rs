@@ -3,7 +3,24 @@
 //! observations in the order they were taken, with long series reduced to
 //! batch means first ([`bench_core::stats::batch`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use bench_core::stats::{self, CompareOptions, Comparison, MAX_BATCHES};
+
+/// Calls of [`test`] and the time spent in them, summed over threads: the
+/// share of a render's CPU time the verdicts cost (`-v` prints it;
+/// scripts/bench-report.sh reads it).
+static CALLS: AtomicU64 = AtomicU64::new(0);
+static SPENT_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Tests run so far and the time spent in them, summed over threads.
+pub fn spent() -> (u64, Duration) {
+    (
+        CALLS.load(Ordering::Relaxed),
+        Duration::from_nanos(SPENT_NS.load(Ordering::Relaxed)),
+    )
+}
 
 /// A comparison and the batch size it was run at.
 #[derive(Debug, Clone)]
@@ -24,6 +41,15 @@ pub const MIN_OBSERVATIONS: usize = 2;
 /// (batches of) observations for p to get below the significance threshold
 /// at all ([`stats::can_reach_significance`]).
 pub fn test(a: &[f64], b: &[f64], opts: &CompareOptions) -> Option<Tested> {
+    let start = Instant::now();
+    let tested = test_untimed(a, b, opts);
+    CALLS.fetch_add(1, Ordering::Relaxed);
+    let spent = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    SPENT_NS.fetch_add(spent, Ordering::Relaxed);
+    tested
+}
+
+fn test_untimed(a: &[f64], b: &[f64], opts: &CompareOptions) -> Option<Tested> {
     if a.len() < MIN_OBSERVATIONS || b.len() < MIN_OBSERVATIONS {
         return None;
     }

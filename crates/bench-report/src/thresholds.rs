@@ -16,6 +16,8 @@ pub struct Rule {
     /// Per-metric noise thresholds: (pattern, fraction); a pattern ending in
     /// `*` matches a prefix. The last matching one wins.
     pub per_metric: Vec<(String, f64)>,
+    /// `--exhaustive-resampling`: every random split, no shortcut.
+    pub exhaustive: bool,
 }
 
 impl Rule {
@@ -55,6 +57,7 @@ impl Rule {
             significance,
             noise_threshold,
             per_metric,
+            exhaustive: args.exhaustive_resampling,
         })
     }
 
@@ -96,6 +99,7 @@ mod tests {
         Thresholds {
             significance: p.to_owned(),
             noise_threshold: noise.to_owned(),
+            exhaustive_resampling: false,
         }
     }
 

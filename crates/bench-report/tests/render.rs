@@ -339,3 +339,46 @@ fn nothing_usable_is_a_usage_error() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("not a directory"), "{stderr}");
 }
+
+/// The permutation test's shortcuts (the tail bound, the early stop) decide
+/// exactly as drawing all 9999 splits does: the verdict column of report.csv
+/// is the same with `--exhaustive-resampling`, on the fixture set plus clouds
+/// 1–10% from the baseline (around the 5% noise threshold and p = 0.01).
+#[test]
+fn shortcuts_keep_every_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("outputs");
+    fixture_set(&root);
+    for (i, speed) in [0.99, 0.97, 0.955, 0.94, 0.9, 1.01, 1.045, 1.06]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("near{i}");
+        fixtures::write_cloud(&root, &CloudSpec::small(&name, *speed, 10 + i as u64));
+    }
+    let (fast, full) = (dir.path().join("fast"), dir.path().join("full"));
+    let (code, _, stderr) = render(&root, &fast, &["--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = render(
+        &root,
+        &full,
+        &["--format", "csv", "--exhaustive-resampling"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let fast = csv_rows(&std::fs::read_to_string(fast.join("report.csv")).unwrap());
+    let full = csv_rows(&std::fs::read_to_string(full.join("report.csv")).unwrap());
+    assert_eq!(fast.len(), full.len());
+    let (mut tested, mut shortened) = (0, 0);
+    for (f, e) in fast.iter().zip(&full) {
+        let key = (&f["metric"], &f["labels"], &f["cloud"]);
+        assert_eq!(key, (&e["metric"], &e["labels"], &e["cloud"]));
+        assert_eq!(f["verdict"], e["verdict"], "{key:?}");
+        if !e["p_value"].is_empty() {
+            tested += 1;
+            shortened += usize::from(f["p_value"] != e["p_value"]);
+        }
+    }
+    // Many tests, and the shortcuts changed some p-values (so they ran).
+    assert!(tested > 100, "{tested}");
+    assert!(shortened > 10, "{shortened} of {tested}");
+}

@@ -56,6 +56,7 @@ use serde::{Deserialize, Serialize};
 use super::bootstrap::{CONFIDENCE, DEFAULT_SEED, MedianSampler, percentile_interval};
 use super::quantile::{quantile_sorted, sorted_finite};
 use super::rng::Rng;
+use super::tail_bound;
 
 /// Default p-value threshold (Firecracker's `--significance`).
 pub const DEFAULT_SIGNIFICANCE: f64 = 0.01;
@@ -118,15 +119,20 @@ pub enum PValueMethod {
     /// Normal limit of the permutation distribution, with its exact mean and
     /// variance (large samples, see [`NORMAL_LIMIT_WORK_BUDGET`]).
     NormalLimit,
+    /// Bernstein's bound on the exact tail, small enough that the random
+    /// splits could only confirm significance ([`super::tail_bound`]); p is
+    /// the bound, an upper bound on the exact p.
+    TailBound,
 }
 
 impl PValueMethod {
-    /// `exact`, `random` or `normal_limit`, as serialised.
+    /// `exact`, `random`, `normal_limit` or `tail_bound`, as serialised.
     pub fn as_str(self) -> &'static str {
         match self {
             PValueMethod::Exact => "exact",
             PValueMethod::Random => "random",
             PValueMethod::NormalLimit => "normal_limit",
+            PValueMethod::TailBound => "tail_bound",
         }
     }
 }
@@ -312,6 +318,12 @@ pub struct CompareOptions {
     /// Whether to bootstrap [`Comparison::ratio_ci95`] (true). A caller that
     /// needs only the verdict saves `2 × resamples` median draws.
     pub ratio_ci: bool,
+    /// Draw every random split (false): no tail-bound shortcut and no early
+    /// stop once p ≥ `significance` is certain. The verdicts are the same
+    /// either way (see the module documentation); this is how that is
+    /// checked, and how to get the p-values of fewer-than-all draws back to
+    /// their full-precision Monte Carlo values.
+    pub exhaustive: bool,
 }
 
 impl Default for CompareOptions {
@@ -323,6 +335,7 @@ impl Default for CompareOptions {
             seed: DEFAULT_SEED,
             direction: Direction::LowerIsBetter,
             ratio_ci: true,
+            exhaustive: false,
         }
     }
 }
@@ -517,12 +530,18 @@ fn centred_pooled(a: &[f64], b: &[f64], centre: f64) -> Vec<f64> {
 /// Two-sided permutation test of mean(b) − mean(a), on finite, non-empty
 /// slices, centred on `centre` ([`pooled_centre`]): exact, normal limit or
 /// random splits (see the module documentation).
+///
+/// With `decide_at` (a significance threshold), random splits are
+/// avoided or cut short where the decision at that threshold is already
+/// known: [`tail_bound`] settles a significant result, and the draws stop
+/// once p ≥ the threshold is certain (see [`random_test`]).
 fn permutation_test_finite(
     a: &[f64],
     b: &[f64],
     resamples: usize,
     seed: u64,
     centre: f64,
+    decide_at: Option<f64>,
 ) -> PermutationTest {
     let (na, nb) = (a.len(), b.len());
     if let Some(splits) = binomial_at_most(na + nb, na, resamples as u64) {
@@ -534,7 +553,53 @@ fn permutation_test_finite(
             return limit.test;
         }
     }
-    random_test(a, b, resamples, seed, centre)
+    if let Some(significance) = decide_at
+        && let Some(test) = tail_bound_test(a, b, resamples, centre, significance)
+    {
+        return test;
+    }
+    random_test(a, b, resamples, seed, centre, decide_at)
+}
+
+/// The tail-bound shortcut: `Some` when Bernstein's bound on the exact tail
+/// of the smaller group's sum makes `resamples` random splits certain (all
+/// but [`tail_bound::MAX_FLIP_PROBABILITY`]) to be significant at
+/// `significance`; p is then twice the bound.
+fn tail_bound_test(
+    a: &[f64],
+    b: &[f64],
+    resamples: usize,
+    centre: f64,
+    significance: f64,
+) -> Option<PermutationTest> {
+    let (na, nb) = (a.len(), b.len());
+    let pooled = centred_pooled(a, b, centre);
+    let total: f64 = pooled.iter().sum();
+    let sum_a: f64 = pooled[..na].iter().sum();
+    let statistic = (total - sum_a) / nb as f64 - sum_a / na as f64;
+    // The group random_test draws: the smaller one.
+    let group = if na <= nb {
+        &pooled[..na]
+    } else {
+        &pooled[na..]
+    };
+    // A split within the tie tolerance of the observed statistic counts as
+    // extreme, so shrink the distance by it (in sum units: D moves by
+    // n/(n_a·n_b) per unit of a group sum), and by a generous allowance for
+    // the rounding of the sums.
+    let scale = pooled.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+    let slack = (TIE_TOLERANCE * statistic).abs() * (na * nb) as f64 / (na + nb) as f64
+        + 1e-9 * scale * group.len() as f64;
+    let tail = tail_bound::subset_sum_tail(&pooled, group.len(), group.iter().sum(), slack);
+    tail_bound::settles_significance(tail, resamples as u64, significance).then_some(
+        PermutationTest {
+            statistic,
+            p_value: (2.0 * tail).min(1.0),
+            exact: false,
+            permutations: 0,
+            method: PValueMethod::TailBound,
+        },
+    )
 }
 
 /// Exact test over all `splits` = C(n_a + n_b, n_a) splits.
@@ -564,7 +629,22 @@ fn exact_test(a: &[f64], b: &[f64], centre: f64, splits: u64) -> PermutationTest
 
 /// Random-split test: `resamples` splits from a generator seeded with
 /// `seed`, p = (count + 1)/(resamples + 1) per side.
-fn random_test(a: &[f64], b: &[f64], resamples: usize, seed: u64, centre: f64) -> PermutationTest {
+///
+/// With `stop_at` (a significance threshold) the draws stop as soon as the
+/// p of all `resamples` is certain to be at least the threshold: the tail
+/// counts only grow, so once p computed with the full denominator reaches
+/// it, the full run's p would too, and the decision is the one the full run
+/// makes (the same generator, the same splits). p is then
+/// (count + 1)/(drawn + 1) per side over the splits drawn, as Besag and
+/// Clifford's sequential p-value; it is at least the threshold too.
+fn random_test(
+    a: &[f64],
+    b: &[f64],
+    resamples: usize,
+    seed: u64,
+    centre: f64,
+    stop_at: Option<f64>,
+) -> PermutationTest {
     let (na, nb) = (a.len(), b.len());
     let n = na + nb;
     let mut pooled = centred_pooled(a, b, centre);
@@ -584,18 +664,29 @@ fn random_test(a: &[f64], b: &[f64], resamples: usize, seed: u64, centre: f64) -
     };
     let mut counter = TailCounter::new(observed);
     let mut rng = Rng::seed_from_u64(seed);
-    for _ in 0..resamples {
+    let mut drawn = 0;
+    while drawn < limit {
+        // The head's sum in the order `pooled[..k].iter().sum()` adds it
+        // (from -0.0, left to right), as each element is placed.
+        let mut head_sum = -0.0;
         for i in 0..k {
             let j = i + rng.index(n - i);
             pooled.swap(i, j);
+            head_sum += pooled[i];
         }
-        counter.add(stat(sum_a_of(pooled[..k].iter().sum())));
+        counter.add(stat(sum_a_of(head_sum)));
+        drawn += 1;
+        if let Some(threshold) = stop_at
+            && counter.p_value(limit, 1) >= threshold
+        {
+            break;
+        }
     }
     PermutationTest {
         statistic: observed,
-        p_value: counter.p_value(limit, 1),
+        p_value: counter.p_value(drawn, 1),
         exact: false,
-        permutations: limit,
+        permutations: drawn,
         method: PValueMethod::Random,
     }
 }
@@ -874,7 +965,9 @@ pub fn permutation_test(
         return None;
     }
     let centre = pooled_centre(&a, &b);
-    Some(permutation_test_finite(&a, &b, resamples, seed, centre))
+    Some(permutation_test_finite(
+        &a, &b, resamples, seed, centre, None,
+    ))
 }
 
 /// Mean of a finite slice (NaN when empty).
@@ -931,7 +1024,8 @@ pub fn compare(a: &[f64], b: &[f64], opts: &CompareOptions) -> Comparison {
         (1.0, PValueMethod::Exact)
     } else {
         let centre = pooled_centre_sorted(&sa, &sb);
-        let t = permutation_test_finite(&sa, &sb, opts.resamples, opts.seed, centre);
+        let decide_at = (!opts.exhaustive).then_some(opts.significance);
+        let t = permutation_test_finite(&sa, &sb, opts.resamples, opts.seed, centre, decide_at);
         (t.p_value, t.method)
     };
     let verdict = if p_value < opts.significance && relative_change.abs() > opts.noise_threshold {
@@ -1422,7 +1516,7 @@ mod tests {
             let p = nl.test.p_value;
             assert!(rel_err(p, target) < 0.02, "shift missed: p = {p}");
             assert!(nl.skewness.abs() <= NORMAL_LIMIT_MAX_SKEWNESS, "{nl:?}");
-            let random = random_test(&a, &b, resamples, seed, centre);
+            let random = random_test(&a, &b, resamples, seed, centre, None);
             assert_eq!(random.method, PValueMethod::Random);
             assert!(rel_err(random.statistic, nl.test.statistic) < 1e-9);
             let q = p / 2.0;
@@ -1601,6 +1695,7 @@ mod tests {
             (PValueMethod::Exact, "exact"),
             (PValueMethod::Random, "random"),
             (PValueMethod::NormalLimit, "normal_limit"),
+            (PValueMethod::TailBound, "tail_bound"),
         ] {
             assert_eq!(m.as_str(), s);
             assert_eq!(serde_json::to_value(m).unwrap(), s);
@@ -1614,5 +1709,87 @@ mod tests {
         assert_eq!(compare(&[], &[3.0], &opts).method, PValueMethod::Exact);
         let a: Vec<f64> = (0..20).map(f64::from).collect();
         assert_eq!(compare(&a, &a, &opts).method, PValueMethod::Random);
+    }
+
+    /// Batch-mean-like pairs of 100 + 100 (or 60 + 140) observations, normal
+    /// or skewed, shifted from nothing to far beyond the threshold, many of
+    /// them near p = 0.01.
+    fn decision_cases() -> Vec<(Vec<f64>, Vec<f64>)> {
+        let mut rng = Rng::seed_from_u64(2026);
+        let mut cases = Vec::new();
+        for i in 0..240 {
+            let (na, nb) = if i % 4 == 3 { (60, 140) } else { (100, 100) };
+            let skewed = i % 2 == 1;
+            let draw = |rng: &mut Rng| {
+                if skewed { rng.gamma(2.0) } else { rng.normal() }
+            };
+            // Shifts in units of the standard error of the difference:
+            // around the 1% two-sided critical value (2.58) and far off.
+            let z = [0.0, 1.5, 2.3, 2.6, 2.9, 3.3, 5.0, 12.0][i % 8];
+            let sd = if skewed { 2f64.sqrt() } else { 1.0 };
+            let shift = z * sd * (1.0 / na as f64 + 1.0 / nb as f64).sqrt();
+            let a: Vec<f64> = (0..na).map(|_| 100.0 + draw(&mut rng)).collect();
+            let b: Vec<f64> = (0..nb).map(|_| 100.0 + shift + draw(&mut rng)).collect();
+            cases.push((a, b));
+        }
+        cases
+    }
+
+    #[test]
+    fn shortcuts_give_the_verdicts_of_every_split() {
+        let (mut bounded, mut stopped) = (0, 0);
+        for (i, (a, b)) in decision_cases().into_iter().enumerate() {
+            for noise_threshold in [0.0, 0.001] {
+                let fast = CompareOptions {
+                    noise_threshold,
+                    ratio_ci: false,
+                    seed: i as u64,
+                    ..CompareOptions::default()
+                };
+                let full = CompareOptions {
+                    exhaustive: true,
+                    ..fast
+                };
+                let (f, e) = (compare(&a, &b, &fast), compare(&a, &b, &full));
+                assert_eq!(f.verdict, e.verdict, "case {i}: {f:?} vs {e:?}");
+                assert_eq!(e.method, PValueMethod::Random);
+                let significant = e.p_value < fast.significance;
+                assert_eq!(f.p_value < fast.significance, significant, "case {i}");
+                match f.method {
+                    // Bounded: the exact p is at most the bound.
+                    PValueMethod::TailBound => {
+                        assert!(significant);
+                        assert!(f.p_value >= 0.0 && f.p_value < fast.significance);
+                        bounded += 1;
+                    }
+                    // Drawn in full (the same p) or stopped once p ≥ 0.01
+                    // was certain.
+                    PValueMethod::Random if f.p_value == e.p_value => {}
+                    PValueMethod::Random => {
+                        assert!(!significant && f.p_value >= fast.significance);
+                        stopped += 1;
+                    }
+                    m => panic!("case {i}: {m:?}"),
+                }
+            }
+        }
+        // Both shortcuts were exercised, not just allowed.
+        assert!(bounded > 40, "{bounded}");
+        assert!(stopped > 40, "{stopped}");
+    }
+
+    #[test]
+    fn a_stopped_test_drew_fewer_splits() {
+        let (a, b) = &decision_cases()[0]; // no shift
+        let centre = pooled_centre(a, b);
+        let stopped = random_test(a, b, 9999, 1, centre, Some(0.01));
+        let full = random_test(a, b, 9999, 1, centre, None);
+        assert!(stopped.permutations < 2000, "{stopped:?}");
+        assert_eq!(full.permutations, 9999);
+        assert!(full.p_value >= 0.01 && stopped.p_value >= 0.01);
+        // The public permutation test never takes a shortcut.
+        let public = permutation_test(a, b, 9999, 1).unwrap();
+        assert_eq!(public.permutations, 9999);
+        assert_eq!(public.p_value, full.p_value);
     }
 }

@@ -47,6 +47,7 @@ pub mod reservoir;
 pub mod rng;
 pub mod student_t;
 pub mod summary;
+pub mod tail_bound;
 
 pub use batch::{MAX_BATCHES, batch_means, batch_size};
 pub use bootstrap::{

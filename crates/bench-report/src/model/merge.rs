@@ -554,6 +554,7 @@ mod tests {
                 baseline: "aws".to_owned(),
                 significance: 0.05,
                 noise_threshold: 0.05,
+                exhaustive: false,
                 input: "outputs".to_owned(),
                 generated_at: "2026-11-22T11:00:00Z".to_owned(),
                 summaries: BTreeMap::new(),

@@ -44,6 +44,8 @@ pub struct ModelOptions {
     pub significance: f64,
     /// Minimum relative change of a verdict.
     pub noise_threshold: f64,
+    /// Every random split of every test ([`CompareOptions::exhaustive`]).
+    pub exhaustive: bool,
     /// Where the documents came from, for the header.
     pub input: String,
     /// When the report was made (RFC 3339).
@@ -288,6 +290,7 @@ pub fn build(docs: &[Loaded], skipped: &[Skipped], opts: &ModelOptions) -> Repor
     let compare_opts = CompareOptions {
         significance: opts.significance,
         noise_threshold: opts.noise_threshold,
+        exhaustive: opts.exhaustive,
         ..CompareOptions::default()
     };
     let rows = build_rows(&collected, &compare_opts);
