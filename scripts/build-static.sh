@@ -13,7 +13,9 @@
 # x86-64 Linux, but host-name lookups then need the NSS libraries of the
 # machine they run on.
 #
-# The binaries are copied to target/static/ (the path is printed last).
+# The binaries are copied to target/static/ in the repository (the path is
+# printed last), whatever CARGO_TARGET_DIR (or build.target-dir) says: cargo
+# builds into its real target directory, which `cargo metadata` reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,6 +75,10 @@ build() {
 }
 for bin in "${bins[@]}"; do build "$bin"; done
 
+# Where cargo put the builds: CARGO_TARGET_DIR, a config's build.target-dir
+# or ./target; cargo metadata resolves all three the way the build did.
+build_dir=$(cargo metadata --format-version 1 --no-deps --locked |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 out=target/static
 mkdir -p "$out"
 status=0
@@ -80,7 +86,7 @@ printf '%-14s %12s %9s  %s\n' binary bytes MiB linkage
 for bin in "${bins[@]}"; do
     profile=release
     [ "$bin" = bench-sandbox ] && profile=sandbox
-    cp "target/$target/$profile/$bin" "$out/$bin"
+    cp "$build_dir/$target/$profile/$bin" "$out/$bin"
     size=$(stat -c %s "$out/$bin")
     # A static executable has no program interpreter (PT_INTERP).
     if LC_ALL=C readelf -l "$out/$bin" 2>/dev/null | grep -q 'Requesting program interpreter'; then

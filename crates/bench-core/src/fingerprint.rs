@@ -12,6 +12,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use procfs_core::FromRead;
+pub use procfs_core::Meminfo;
+
 use crate::schema::Fingerprint;
 
 /// The chassis asset tag every Azure VM carries (Azure documentation,
@@ -34,7 +37,7 @@ const DMI_FIELDS: &[&str] = &[
 /// read is left empty or `unknown`.
 pub fn collect() -> Fingerprint {
     let cpuinfo = read("/proc/cpuinfo");
-    let meminfo = read("/proc/meminfo");
+    let meminfo = meminfo(&read("/proc/meminfo"));
     let dmi = read_dmi(Path::new("/sys/class/dmi/id"));
     let uname = crate::sys::uname();
     let hypervisor_vendor = crate::sys::hypervisor_vendor();
@@ -48,7 +51,7 @@ pub fn collect() -> Fingerprint {
         kernel: uname.release,
         cpu_model: cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
         cpu_count: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
-        memory_bytes: mem_total_bytes(&meminfo).unwrap_or(0),
+        memory_bytes: meminfo.map_or(0, |m| m.mem_total),
         nested_virtualization: virtualization != "none"
             && (kvm_device || cpu_flags(&cpuinfo).any(|f| f == "vmx" || f == "svm")),
         virtualization,
@@ -106,11 +109,21 @@ pub fn cpu_flags(cpuinfo: &str) -> impl Iterator<Item = &str> {
         .split_whitespace()
 }
 
-/// `MemTotal` of /proc/meminfo in bytes.
-pub fn mem_total_bytes(meminfo: &str) -> Option<u64> {
-    let value = field(meminfo, "MemTotal")?;
-    let kib: u64 = value.strip_suffix("kB")?.trim().parse().ok()?;
-    Some(kib * 1024)
+/// `/proc/meminfo` text parsed by procfs-core: sizes in bytes, counts (the
+/// `HugePages_*` lines) as they are. The one parser of it in the workspace
+/// (the fingerprint, memory sizing and bench-host's hugepages probe use it).
+/// `None` when the text is not a whole meminfo: a line that is not
+/// `Key: number [unit]`, or a field every Linux kernel writes is missing.
+pub fn meminfo(text: &str) -> Option<Meminfo> {
+    Meminfo::from_read(text.as_bytes()).ok()
+}
+
+/// The selected word of a sysfs mode file such as
+/// `/sys/kernel/mm/transparent_hugepage/enabled`: `always [madvise] never`
+/// → `madvise`. None when no word is bracketed.
+pub fn selected_mode(text: &str) -> Option<&str> {
+    text.split_whitespace()
+        .find_map(|word| word.strip_prefix('[')?.strip_suffix(']'))
 }
 
 /// `PRETTY_NAME` of /etc/os-release, unquoted.
@@ -197,8 +210,27 @@ pub fn cloud_from_dmi(dmi: &BTreeMap<String, String>) -> (&'static str, Option<S
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// This machine's /proc/meminfo when the parser moved to procfs-core (a
+    /// Firecracker guest, Linux 6.18, with its `Balloon` line).
+    pub(crate) const MEMINFO_SNAPSHOT: &str =
+        include_str!("sys/testdata/meminfo-firecracker-6.18.txt");
+
+    #[test]
+    fn meminfo_of_a_real_snapshot() {
+        let m = meminfo(MEMINFO_SNAPSHOT).expect("whole meminfo parses");
+        assert_eq!(m.mem_total, 24_683_784 * 1024);
+        assert_eq!(m.mem_available, Some(23_728_952 * 1024));
+        assert_eq!(m.hugepages_total, Some(0), "counts stay counts");
+        assert_eq!(m.hugepagesize, Some(2 << 20));
+        assert_eq!(m.anon_hugepages, Some(0));
+        // Partial or garbled text is not a meminfo: unknown, never a guess.
+        assert!(meminfo("MemTotal:       24585856 kB\nMemFree: 1 kB\n").is_none());
+        assert!(meminfo("garbage").is_none());
+        assert!(meminfo(&MEMINFO_SNAPSHOT.replace("Slab:", "Slab: lots")).is_none());
+    }
 
     fn dmi(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -263,10 +295,11 @@ mod tests {
         );
         assert!(cpu_flags(cpuinfo).any(|f| f == "hypervisor"));
         assert_eq!(
-            mem_total_bytes("MemTotal:       24585856 kB\nMemFree: 1 kB\n"),
-            Some(24_585_856 * 1024)
+            meminfo(MEMINFO_SNAPSHOT).map(|m| m.mem_total),
+            Some(24_683_784 * 1024)
         );
-        assert_eq!(mem_total_bytes("garbage"), None);
+        assert_eq!(selected_mode("always [madvise] never\n"), Some("madvise"));
+        assert_eq!(selected_mode("always madvise never"), None);
         assert_eq!(
             os_pretty_name("NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n").as_deref(),
             Some("Debian GNU/Linux 12 (bookworm)")

@@ -36,8 +36,9 @@ pub fn is_valid_run_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-/// Sixteen bits that differ between processes and calls; not cryptographic.
-fn random_u16() -> u16 {
+/// Sixteen bits that differ between processes and calls; not cryptographic
+/// (run-id suffixes, DNS query ids).
+pub fn random_u16() -> u16 {
     use std::hash::{BuildHasher, Hasher};
     // RandomState is seeded from the OS per process; mix in time and pid so
     // two calls in one process differ too.

@@ -9,10 +9,22 @@ use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
 use bench_core::schema::{ErrorKind, ResultDocument};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use support::{BIN, host, schema_errors};
 
 #[test]
 fn run_with_skips_writes_one_host_performance_document() {
+    // The kvm probe must measure here; without a usable /dev/kvm the test
+    // says so and passes (tests/kvm.rs covers the unavailable paths).
+    if let Err(e) = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+    {
+        eprintln!("skipped: /dev/kvm cannot be opened here ({e})");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let out = host(dir.path())
         .args([
@@ -74,7 +86,6 @@ fn run_with_skips_writes_one_host_performance_document() {
 #[test]
 fn every_probe_is_validated_before_the_first_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let started = Instant::now();
     let out = host(dir.path())
         .args(["run", "--dir", "no/such/dir", "--output-dir", "results"])
         .output()
@@ -86,8 +97,8 @@ fn every_probe_is_validated_before_the_first_runs() {
         stderr.contains("--dir") && stderr.contains("no/such/dir"),
         "{stderr}"
     );
-    // Nothing was measured (cpu would take seconds) and nothing written.
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // Nothing was measured (no probe's progress line) and nothing written.
+    assert!(!stderr.contains("[1/"), "{stderr}");
     assert!(!dir.path().join("results/04_host_performance.json").exists());
 
     let out = host(dir.path())
@@ -143,11 +154,11 @@ fn ctrl_c_between_probes_keeps_what_finished() {
             break;
         }
     }
-    // SAFETY: kill(2) on our own child's pid with a valid signal number.
-    #[allow(unsafe_code)]
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    assert_eq!(rc, 0);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+    kill(pid, Signal::SIGINT).unwrap();
+    // A hang guard only, not a speed bound: the probe stops at its next
+    // check, in well under a second on any machine.
+    let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use bench_core::schema::{ErrorKind, ResultDocument};
 use bench_testkit::registry::{NPM_PACKAGE, PY_PACKAGE, Registry};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use support::{document, document_from, sandbox};
 
 /// The uv binary to test with, if any.
@@ -400,7 +402,7 @@ fn ctrl_c_kills_the_install_and_removes_its_directory() {
         .spawn()
         .expect("start bench-sandbox");
     let deadline = Instant::now() + Duration::from_secs(20);
-    let npm_pid: libc::pid_t = loop {
+    let npm_pid: i32 = loop {
         if let Some(pid) = std::fs::read_to_string(&pid_file)
             .ok()
             .and_then(|t| t.trim().parse().ok())
@@ -410,10 +412,8 @@ fn ctrl_c_kills_the_install_and_removes_its_directory() {
         assert!(Instant::now() < deadline, "the fake npm never started");
         std::thread::sleep(Duration::from_millis(20));
     };
-    // SAFETY: kill(2) on our own child's pid with a valid signal number.
-    #[allow(unsafe_code)]
-    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    assert_eq!(rc, 0);
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid fits pid_t"));
+    kill(pid, Signal::SIGINT).expect("SIGINT to bench-sandbox");
     let status = loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
             break status;
@@ -433,9 +433,8 @@ fn ctrl_c_kills_the_install_and_removes_its_directory() {
         doc.errors
     );
     // The install was killed (and reaped), and its directory removed.
-    // SAFETY: kill(2) with signal 0 only checks that the pid exists.
-    #[allow(unsafe_code)]
-    let alive = unsafe { libc::kill(npm_pid, 0) } == 0;
+    // No signal: kill(2) only checks that the pid exists.
+    let alive = kill(Pid::from_raw(npm_pid), None).is_ok();
     assert!(!alive, "the fake npm (pid {npm_pid}) survived");
     scratch.assert_tmp_empty();
 }

@@ -1,52 +1,16 @@
-//! Seeded pseudo-random numbers, sandbox ids and access tokens.
+//! Sandbox ids and access tokens, drawn from bench-core's seeded generator.
 
-/// SplitMix64: tiny, fast, good enough for ids and for sampling delays.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A standard normal sample (Box-Muller).
-    pub fn next_normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.next_f64(); // (0, 1]
-        let u2 = self.next_f64();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-}
+/// The emulator's one generator (ids, delays, faults): bench-core's
+/// xoshiro256++, seeded with [`Rng::seed_from_u64`].
+pub use bench_core::stats::Rng;
 
 const ID_ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// A sandbox id as E2B makes them: 20 characters of `[a-z0-9]`.
 pub fn sandbox_id(rng: &mut Rng) -> String {
     let mut id = String::with_capacity(20);
-    while id.len() < 20 {
-        let mut bits = rng.next_u64();
-        // 10 draws of 6 bits each; rejection keeps the 36 symbols uniform.
-        for _ in 0..10 {
-            let v = (bits & 63) as usize;
-            bits >>= 6;
-            if v < 36 && id.len() < 20 {
-                id.push(ID_ALPHABET[v] as char);
-            }
-        }
+    for _ in 0..20 {
+        id.push(char::from(ID_ALPHABET[rng.index(ID_ALPHABET.len())]));
     }
     id
 }
@@ -73,7 +37,7 @@ mod tests {
 
     #[test]
     fn ids_have_e2b_shape_and_differ() {
-        let mut rng = Rng::new(7);
+        let mut rng = Rng::seed_from_u64(7);
         let a = sandbox_id(&mut rng);
         let b = sandbox_id(&mut rng);
         assert_eq!(a.len(), 20);

@@ -52,7 +52,7 @@ impl LogNormal {
         if self.mu == f64::NEG_INFINITY {
             return 0.0;
         }
-        (self.mu + self.sigma * rng.next_normal()).exp()
+        (self.mu + self.sigma * rng.normal()).exp()
     }
 }
 
@@ -107,7 +107,7 @@ impl Model {
             error_rate: config.faults.error_rate,
             stall_rate: config.faults.stall_rate,
             stall_for: config.faults.stall_for,
-            rng: Mutex::new(Rng::new(config.seed)),
+            rng: Mutex::new(Rng::seed_from_u64(config.seed)),
             warm_templates: Mutex::new(HashSet::new()),
             bucket: config.rate_limit.map(|r| {
                 Mutex::new(Bucket {
@@ -214,7 +214,7 @@ impl EnvdStall {
         Self {
             rate: config.faults.envd_stall_rate,
             stall_for: config.faults.envd_stall_for,
-            rng: Mutex::new(Rng::new(config.seed ^ 0xe5d_57a1)),
+            rng: Mutex::new(Rng::seed_from_u64(config.seed ^ 0xe5d_57a1)),
         }
     }
 
@@ -223,7 +223,7 @@ impl EnvdStall {
         Self {
             rate: 0.0,
             stall_for: Duration::ZERO,
-            rng: Mutex::new(Rng::new(0)),
+            rng: Mutex::new(Rng::seed_from_u64(0)),
         }
     }
 
@@ -262,7 +262,7 @@ mod tests {
             let fitted_p95 = (d.mu + Z95 * d.sigma).exp();
             assert!((fitted_mean - mean).abs() < 1e-9, "{fitted_mean}");
             assert!((fitted_p95 - p95).abs() < 1e-9, "{fitted_p95}");
-            let mut rng = Rng::new(1);
+            let mut rng = Rng::seed_from_u64(1);
             let n = 200_000;
             let mut xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
             let m = xs.iter().sum::<f64>() / n as f64;

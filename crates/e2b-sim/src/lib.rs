@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod config;
+mod dates;
 pub mod envd;
 pub mod ids;
 pub mod latency;
@@ -18,6 +19,7 @@ pub mod namespace;
 pub mod process_table;
 pub mod proxy;
 pub mod state;
+mod sys;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -141,7 +141,7 @@ impl Plan {
 
     /// Makes `command` enter the namespace before it execs.
     pub fn apply(self, command: &mut tokio::process::Command) {
-        sys::enter_before_exec(command, self);
+        crate::sys::enter_before_exec(command, self);
     }
 }
 
@@ -153,7 +153,7 @@ fn write_proc(path: &CStr, data: &[u8]) -> nix::Result<()> {
 
 /// Runs in the forked child before exec: syscalls only, on the plan's
 /// prepared paths (see the module comment).
-fn enter(plan: &Plan) -> std::io::Result<()> {
+pub(crate) fn enter(plan: &Plan) -> std::io::Result<()> {
     let none = None::<&CStr>;
     if let Some((uid_map, gid_map)) = &plan.id_maps {
         unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNS)?;
@@ -277,24 +277,6 @@ async fn try_kind(kind: Commands, dir: &Path) -> Result<(), String> {
             "the probe did not see its files at {} ({status})",
             SHARED.join(", ")
         ))
-    }
-}
-
-/// `pre_exec`, the one place with `unsafe`.
-mod sys {
-    #![allow(unsafe_code)]
-
-    /// Makes `command` run [`super::enter`] with `plan` in the child.
-    pub(super) fn enter_before_exec(command: &mut tokio::process::Command, plan: super::Plan) {
-        // SAFETY: the closure runs in the forked child before exec, where
-        // only async-signal-safe work is allowed. `enter` only makes syscalls
-        // (unshare, open, write, mount, mkdir, fchdir, chdir, close) on paths
-        // and bytes the plan prepared before the fork: nix passes a `&CStr`
-        // through without copying and its errors are plain errno values, so
-        // nothing allocates or takes a lock. It touches no other state.
-        unsafe {
-            command.pre_exec(move || super::enter(&plan));
-        }
     }
 }
 

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
 use serde_json::Value;
 use tokio::process::ChildStdin;
 
@@ -73,46 +75,55 @@ impl ProcessTable {
     pub fn kill_all(&self) {
         let entries = std::mem::take(&mut *self.lock());
         for pid in entries.keys() {
-            let _ = sys::kill_group(*pid, libc::SIGKILL);
+            let _ = kill_group(*pid, Signal::SIGKILL);
         }
     }
 }
 
-/// Signals, the one place with `unsafe`.
-pub mod sys {
-    #![allow(unsafe_code)]
+/// Sends `signal` to process `pid`.
+pub fn kill(pid: u32, signal: Signal) -> std::io::Result<()> {
+    nix::sys::signal::kill(positive(pid, 0)?, signal).map_err(std::io::Error::from)
+}
 
-    /// Sends `signal` to process `pid`.
-    pub fn kill(pid: u32, signal: i32) -> std::io::Result<()> {
-        let pid = libc::pid_t::try_from(pid)
-            .map_err(|_| std::io::Error::from_raw_os_error(libc::ESRCH))?;
-        if pid <= 0 {
-            return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+/// Sends `signal` to the process group `pgid`.
+pub fn kill_group(pgid: u32, signal: Signal) -> std::io::Result<()> {
+    // Above 1: never our own group (0) or init's.
+    nix::sys::signal::killpg(positive(pgid, 1)?, signal).map_err(std::io::Error::from)
+}
+
+/// `id` as a pid above `floor`: kill(2) and killpg(3) read 0 and negative
+/// ids as "our group" or "every process", which must never be addressed.
+fn positive(id: u32, floor: i32) -> std::io::Result<Pid> {
+    match i32::try_from(id) {
+        Ok(raw) if raw > floor => Ok(Pid::from_raw(raw)),
+        _ => Err(std::io::Error::from(nix::errno::Errno::ESRCH)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_ids_are_refused() {
+        for id in [0, u32::MAX, 1u32 << 31] {
+            let e = kill(id, Signal::SIGTERM).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(nix::libc::ESRCH), "{id}");
         }
-        // SAFETY: kill(2) takes plain integers and touches no memory of ours;
-        // pid is positive so it addresses one process, never a broadcast.
-        let rc = unsafe { libc::kill(pid, signal) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error())
-        }
+        let e = kill_group(1, Signal::SIGTERM).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(nix::libc::ESRCH));
     }
 
-    /// Sends `signal` to the process group `pgid`.
-    pub fn kill_group(pgid: u32, signal: i32) -> std::io::Result<()> {
-        let pgid = libc::pid_t::try_from(pgid)
-            .map_err(|_| std::io::Error::from_raw_os_error(libc::ESRCH))?;
-        if pgid <= 1 {
-            return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-        }
-        // SAFETY: killpg(3) takes plain integers and touches no memory of ours;
-        // pgid > 1 so it never addresses our own group (0) or init.
-        let rc = unsafe { libc::killpg(pgid, signal) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error())
-        }
+    #[test]
+    fn signals_a_child_group() {
+        use std::os::unix::process::{CommandExt, ExitStatusExt};
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        kill_group(child.id(), Signal::SIGKILL).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(nix::libc::SIGKILL));
     }
 }

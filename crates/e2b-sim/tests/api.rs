@@ -8,7 +8,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
 mod support;
-use support::{KEY, client, create, delete, get, post, start};
+use support::{KEY, client, create, delete, eventually, get, post, start};
 
 #[tokio::test]
 async fn auth_is_required_and_errors_have_e2b_shape() {
@@ -430,12 +430,17 @@ async fn sandboxes_expire_at_their_timeout() {
     )
     .await;
     let (_, keep) = create(&c, &s, json!({"templateID":"base","timeout":300})).await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while s.stats().expired == 0 {
-        assert!(Instant::now() < deadline, "no expiry");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Wait for both ends to be handled: `a` expired, `b` paused.
+    let b_id = b["sandboxID"].as_str().unwrap().to_owned();
+    let b_paused = || {
+        s.registry
+            .get(&b_id)
+            .is_some_and(|sb| sb.life.lock().unwrap().state == e2b_sim::state::SandboxState::Paused)
+    };
+    eventually("a expired and b paused", || async {
+        (s.stats().expired == 1 && b_paused()).then_some(())
+    })
+    .await;
     let st = s.stats();
     assert_eq!((st.expired, st.live, st.killed), (1, 2, 0));
     assert_eq!(
@@ -473,10 +478,15 @@ async fn sandboxes_expire_at_their_timeout() {
 
 #[tokio::test]
 async fn cold_then_warm_and_evict() {
+    // The cold start is long and the warm one free, so the bounds below only
+    // fail if the routes pick the wrong delay: a warm create must stay under
+    // the cold delay, a margin of whole seconds even on a loaded 2-core CI
+    // machine. (`latency::tests` checks the cold/warm/evict order exactly.)
+    const COLD: Duration = Duration::from_secs(3);
     let mut config = SimConfig::for_tests(KEY);
     config.time_scale = 0.001;
-    // 1.5 s after scaling: far from a warm create even on a loaded machine.
-    config.latency.cold_start = Dist::new(1500.0, 1500.0);
+    let cold_ms = COLD.as_secs_f64() * 1000.0;
+    config.latency.cold_start = Dist::new(cold_ms, cold_ms);
     config.latency.warm_start = Dist::new(0.0, 0.0);
     config.latency.envd_ready = Dist::new(0.0, 0.0);
     let s = start(config).await;
@@ -496,15 +506,17 @@ async fn cold_then_warm_and_evict() {
             t.elapsed()
         }
     };
-    assert!(timed(c.clone()).await >= Duration::from_millis(1400));
-    assert!(timed(c.clone()).await < Duration::from_millis(1000));
+    // A sleep never ends early: the lower bounds hold on any machine.
+    let cold_floor = COLD - Duration::from_millis(50);
+    assert!(timed(c.clone()).await >= cold_floor);
+    assert!(timed(c.clone()).await < COLD);
     let r = c
         .post(format!("{}/_sim/evict", s.api_url))
         .send()
         .await
         .unwrap();
     assert!(r.status().is_success());
-    assert!(timed(c.clone()).await >= Duration::from_millis(1400));
+    assert!(timed(c.clone()).await >= cold_floor);
     s.shutdown().await;
 }
 
@@ -853,50 +865,4 @@ fn binary_prints_env_lines_first_and_requires_a_key() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// Not a pass/fail test: prints create+kill cycles per second (run with
-/// `--run-ignored only --no-capture`, ideally `--release`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "throughput probe"]
-async fn create_kill_throughput() {
-    let s = start(SimConfig::for_tests(KEY)).await;
-    let c = client();
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let c = c.clone();
-        let url = s.api_url.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while t.elapsed() < Duration::from_secs(3) {
-                let r = c.post(format!("{url}/sandboxes")).header("X-API-Key", KEY);
-                let sb: Value = r
-                    .json(&json!({"templateID":"base"}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                let id = sb["sandboxID"].as_str().unwrap();
-                let d = c
-                    .delete(format!("{url}/sandboxes/{id}"))
-                    .header("X-API-Key", KEY)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(d.status(), 204);
-                n += 1;
-            }
-            n
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.unwrap();
-    }
-    let rate = total as f64 / t.elapsed().as_secs_f64();
-    eprintln!("create+kill cycles/s: {rate:.0} ({total} cycles)");
-    s.shutdown().await;
 }

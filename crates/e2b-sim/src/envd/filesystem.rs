@@ -3,7 +3,6 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -13,40 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::connect::{self, ConnectError};
 use super::{SandboxPath, User, require_user, resolve_path};
+use crate::dates::rfc3339_protobuf;
 use crate::state::Sandbox;
-
-/// RFC 3339 in UTC with nanoseconds trimmed as protobuf JSON does.
-pub fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let nanos = d.subsec_nanos();
-    let frac = if nanos == 0 {
-        String::new()
-    } else if nanos.is_multiple_of(1_000_000) {
-        format!(".{:03}", nanos / 1_000_000)
-    } else if nanos.is_multiple_of(1_000) {
-        format!(".{:06}", nanos / 1_000)
-    } else {
-        format!(".{nanos:09}")
-    };
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{frac}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
 
 /// Go's `FileMode.String()` for the common types.
 fn permissions(is_dir: bool, is_link: bool, mode: u32) -> String {
@@ -123,7 +90,7 @@ fn entry_info(path: &SandboxPath) -> Result<Value, ConnectError> {
     entry.insert("owner".into(), json!(owner));
     entry.insert("group".into(), json!(group));
     if let Ok(modified) = meta.modified() {
-        entry.insert("modifiedTime".into(), json!(rfc3339(modified)));
+        entry.insert("modifiedTime".into(), json!(rfc3339_protobuf(modified)));
     }
     if is_link && let Ok(target) = std::fs::read_link(&path.host) {
         entry.insert("symlinkTarget".into(), json!(target.to_string_lossy()));
@@ -284,10 +251,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formats_timestamps() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 5_000_000);
-        assert_eq!(rfc3339(t), "2023-11-14T22:13:20.005Z");
+    fn formats_permissions() {
         assert_eq!(permissions(true, false, 0o755), "drwxr-xr-x");
     }
 }

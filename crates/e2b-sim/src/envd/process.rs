@@ -13,6 +13,7 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use nix::sys::signal::Signal;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -20,7 +21,7 @@ use tokio::sync::mpsc;
 use super::connect::{self, ConnectError, Framing};
 use super::{base64, require_user, resolve_path, rpc_user};
 use crate::namespace;
-use crate::process_table::{ProcessEntry, sys};
+use crate::process_table::{self, ProcessEntry};
 use crate::state::Sandbox;
 
 /// Keepalive interval when the client asks for none (envd's default).
@@ -381,16 +382,16 @@ pub async fn send_input(
 }
 
 /// Signal number of `SIGNAL_SIGTERM` / `SIGNAL_SIGKILL` (name or number).
-fn signal_of(value: Option<&Value>) -> Option<i32> {
+fn signal_of(value: Option<&Value>) -> Option<Signal> {
     match value? {
         Value::String(s) => match s.as_str() {
-            "SIGNAL_SIGKILL" => Some(libc::SIGKILL),
-            "SIGNAL_SIGTERM" => Some(libc::SIGTERM),
+            "SIGNAL_SIGKILL" => Some(Signal::SIGKILL),
+            "SIGNAL_SIGTERM" => Some(Signal::SIGTERM),
             _ => None,
         },
         Value::Number(n) => match n.as_i64()? {
-            9 => Some(libc::SIGKILL),
-            15 => Some(libc::SIGTERM),
+            9 => Some(Signal::SIGKILL),
+            15 => Some(Signal::SIGTERM),
             _ => None,
         },
         _ => None,
@@ -418,7 +419,7 @@ pub async fn send_signal(
                 ),
             )
         })?;
-        sys::kill(entry.pid, signal)
+        process_table::kill(entry.pid, signal)
             .map_err(|e| ConnectError::internal(format!("error sending signal: {e}")))?;
         Ok(json!({}))
     })();

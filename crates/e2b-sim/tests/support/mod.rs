@@ -106,33 +106,80 @@ pub async fn send_json(req: RequestBuilder) -> (u16, Value) {
     (status, r.json().await.unwrap())
 }
 
-/// Reads a whole Connect stream: data messages and the end-stream message.
-pub async fn read_stream(mut resp: Response) -> (Vec<Value>, Value) {
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "application/connect+json");
-    let mut buf = Vec::new();
+/// A Connect server stream read message by message.
+pub struct Stream {
+    resp: Response,
+    buf: Vec<u8>,
+}
+
+impl Stream {
+    pub fn new(resp: Response) -> Self {
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "application/connect+json");
+        Self {
+            resp,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next message: `Ok` for a message, `Err` for the end-stream envelope.
+    pub async fn next(&mut self) -> Result<Value, Value> {
+        loop {
+            if self.buf.len() >= 5 {
+                let b = &self.buf;
+                let len = u32::from_be_bytes([b[1], b[2], b[3], b[4]]) as usize;
+                if b.len() >= 5 + len {
+                    let flag = b[0];
+                    let v: Value = serde_json::from_slice(&b[5..5 + len]).unwrap();
+                    self.buf.drain(..5 + len);
+                    if flag == 2 {
+                        return Err(v);
+                    }
+                    assert_eq!(flag, 0);
+                    return Ok(v);
+                }
+            }
+            let chunk = self
+                .resp
+                .chunk()
+                .await
+                .unwrap()
+                .expect("stream ended without end-stream envelope");
+            self.buf.extend_from_slice(&chunk);
+        }
+    }
+}
+
+/// Reads a Connect stream to its end: the messages and the end-stream body.
+pub async fn read_stream(resp: Response) -> (Vec<Value>, Value) {
+    let mut stream = Stream::new(resp);
     let mut messages = Vec::new();
     loop {
-        while buf.len() >= 5 {
-            let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
-            if buf.len() < 5 + len {
-                break;
-            }
-            let flag = buf[0];
-            let v: Value = serde_json::from_slice(&buf[5..5 + len]).unwrap();
-            buf.drain(..5 + len);
-            if flag == 2 {
-                return (messages, v);
-            }
-            assert_eq!(flag, 0);
-            messages.push(v);
+        match stream.next().await {
+            Ok(v) => messages.push(v),
+            Err(end) => return (messages, end),
         }
-        let chunk = resp
-            .chunk()
-            .await
-            .unwrap()
-            .expect("stream ended without end-stream envelope");
-        buf.extend_from_slice(&chunk);
+    }
+}
+
+/// How long [`eventually`] waits: only a hang takes this long, so it is
+/// generous for a loaded 2-core CI machine.
+pub const HANG: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Polls `check` every 20 ms until it gives `Some`, panicking with `what`
+/// after [`HANG`]. Tests wait for events this way rather than for fixed times.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + HANG;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

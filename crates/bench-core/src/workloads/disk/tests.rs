@@ -2,7 +2,7 @@
 //! both engines, with and without O_DIRECT.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::*;
 use crate::interrupt::Interrupt;
@@ -183,19 +183,18 @@ fn interrupt_keeps_finished_patterns_and_removes_the_file() {
     let interrupt = Interrupt::new();
     let ctx = Context::new(interrupt.clone());
     let probe = DiskProbe::new(cfg);
-    let trigger = std::thread::spawn(move || {
-        // Layout ≈ tens of ms, pattern 1 ends ≈ 1.0 s, pattern 2 ≈ 2.0 s.
-        std::thread::sleep(Duration::from_millis(1500));
-        interrupt.trigger();
-        Instant::now()
-    });
-    let out = probe.run(&ctx).unwrap();
-    let returned = Instant::now();
-    let triggered = trigger.join().unwrap();
-    assert!(
-        returned - triggered < Duration::from_secs(2),
-        "stops promptly"
-    );
+    // Ctrl-C the moment the second pattern's step is logged, i.e. when the
+    // first has finished: an event, not a guess at how long the first takes.
+    let watcher = move || StepWatcher {
+        needle: "disk: write ",
+        interrupt: interrupt.clone(),
+    };
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(watcher)
+        .finish();
+    let out = tracing::subscriber::with_default(subscriber, || probe.run(&ctx)).unwrap();
     assert_eq!(out.samples.len(), 3, "the first pattern's samples");
     assert!(out.samples.iter().all(|s| s.labels["pattern"] == "read"));
     assert_eq!(out.errors.len(), 1);
@@ -206,6 +205,25 @@ fn interrupt_keeps_finished_patterns_and_removes_the_file() {
         out.errors[0].message
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// A log writer that triggers `interrupt` when a line contains `needle`.
+struct StepWatcher {
+    needle: &'static str,
+    interrupt: Interrupt,
+}
+
+impl std::io::Write for StepWatcher {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if String::from_utf8_lossy(buf).contains(self.needle) {
+            self.interrupt.trigger();
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[test]

@@ -160,13 +160,9 @@ pub fn parse_cache_size(text: &str) -> Option<u64> {
         .filter(|&b| b > 0)
 }
 
-/// `MemAvailable` of /proc/meminfo, in bytes.
+/// `MemAvailable` of /proc/meminfo, in bytes (the fingerprint's parser).
 pub fn mem_available(meminfo: &str) -> Option<u64> {
-    meminfo.lines().find_map(|line| {
-        let rest = line.strip_prefix("MemAvailable:")?;
-        let kib: u64 = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
-        kib.checked_mul(1024)
-    })
+    crate::fingerprint::meminfo(meminfo)?.mem_available
 }
 
 /// What sizing depends on, found on the machine (or given by a test).
@@ -531,9 +527,7 @@ fn interrupted(mut out: ProbeOutput, during: &str) -> Result<ProbeOutput, ProbeE
 /// (`always`, `madvise`, `never`): it changes how many page walks the chase pays.
 fn transparent_hugepages() -> Option<String> {
     let text = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok()?;
-    let start = text.find('[')? + 1;
-    let end = start + text[start..].find(']')?;
-    Some(text[start..end].to_owned())
+    crate::fingerprint::selected_mode(&text).map(str::to_owned)
 }
 
 /// The `memory` probe.
@@ -599,8 +593,9 @@ mod tests {
 
     #[test]
     fn mem_available_is_read_in_bytes() {
-        let text = "MemTotal:       24000000 kB\nMemFree: 1 kB\nMemAvailable:   20000000 kB\n";
-        assert_eq!(mem_available(text), Some(20_000_000 * 1024));
+        let text = crate::fingerprint::tests::MEMINFO_SNAPSHOT
+            .replace("MemAvailable:   23728952 kB", "MemAvailable:   20000000 kB");
+        assert_eq!(mem_available(&text), Some(20_000_000 * 1024));
         assert_eq!(mem_available("MemTotal: 5 kB\n"), None);
     }
 

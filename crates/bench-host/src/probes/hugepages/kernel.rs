@@ -3,9 +3,11 @@
 //!
 //! Every parser takes text or a directory so tests feed fixtures.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
+
+use procfs_core::FromRead;
+use procfs_core::process::MemoryMaps;
 
 /// A pool "covers the node" when it holds at least this fraction of
 /// `MemTotal`. E2B preallocates most of an orchestrator's RAM as 2 MiB pages
@@ -34,33 +36,21 @@ pub struct Meminfo {
     pub anon_huge_bytes: Option<u64>,
 }
 
-/// Parses `/proc/meminfo` text (`Key:   123 kB` lines; counts have no unit).
+/// The hugepage lines of `/proc/meminfo` text, through bench-core's one
+/// meminfo parser. Text that is not a whole meminfo gives all `None`.
 pub fn parse_meminfo(text: &str) -> Meminfo {
-    let mut fields = BTreeMap::new();
-    for line in text.lines() {
-        let Some((key, rest)) = line.split_once(':') else {
-            continue;
-        };
-        let mut words = rest.split_whitespace();
-        let Some(Ok(number)) = words.next().map(str::parse::<u64>) else {
-            continue;
-        };
-        let value = match words.next() {
-            Some(unit) if unit.eq_ignore_ascii_case("kb") => number.saturating_mul(1024),
-            _ => number,
-        };
-        fields.insert(key.trim(), value);
-    }
-    let get = |key: &str| fields.get(key).copied();
+    let Some(m) = bench_core::fingerprint::meminfo(text) else {
+        return Meminfo::default();
+    };
     Meminfo {
-        mem_total_bytes: get("MemTotal"),
-        hugepages_total: get("HugePages_Total"),
-        hugepages_free: get("HugePages_Free"),
-        hugepages_rsvd: get("HugePages_Rsvd"),
-        hugepages_surp: get("HugePages_Surp"),
-        hugepage_size_bytes: get("Hugepagesize"),
-        hugetlb_bytes: get("Hugetlb"),
-        anon_huge_bytes: get("AnonHugePages"),
+        mem_total_bytes: Some(m.mem_total),
+        hugepages_total: m.hugepages_total,
+        hugepages_free: m.hugepages_free,
+        hugepages_rsvd: m.hugepages_rsvd,
+        hugepages_surp: m.hugepages_surp,
+        hugepage_size_bytes: m.hugepagesize,
+        hugetlb_bytes: m.hugetlb,
+        anon_huge_bytes: m.anon_hugepages,
     }
 }
 
@@ -149,12 +139,8 @@ pub fn read_pools(dir: &Path) -> io::Result<Vec<Pool>> {
     Ok(pools)
 }
 
-/// The selected word of a sysfs mode file: `always [madvise] never` →
-/// `madvise`. None when no word is bracketed.
-pub fn selected_mode(text: &str) -> Option<&str> {
-    text.split_whitespace()
-        .find_map(|word| word.strip_prefix('[')?.strip_suffix(']'))
-}
+/// The selected word of a sysfs mode file (bench-core has the one copy).
+pub use bench_core::fingerprint::selected_mode;
 
 /// How much of the node the hugetlb pools hold.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,46 +169,48 @@ pub fn coverage(pools: &[Pool], mem_total_bytes: Option<u64>) -> Coverage {
 
 /// Bytes of `AnonHugePages` in the `smaps` entries that overlap
 /// `[start, end)`, capped at the range length (a neighbouring region merged
-/// into the same entry must not count).
+/// into the same entry must not count). Text procfs-core cannot parse as
+/// smaps counts 0, like an unreadable file.
 pub fn anon_huge_bytes_in(smaps: &str, start: usize, end: usize) -> u64 {
-    let mut inside = false;
-    let mut total: u64 = 0;
-    for line in smaps.lines() {
-        if let Some((lo, hi)) = vma_range(line) {
-            inside = lo < end && start < hi;
-            continue;
-        }
-        if !inside {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("AnonHugePages:") {
-            let kb: u64 = rest
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            total = total.saturating_add(kb.saturating_mul(1024));
-        }
-    }
+    let Ok(maps) = MemoryMaps::from_read(smaps.as_bytes()) else {
+        return 0;
+    };
+    let (start64, end64) = (start as u64, end as u64);
+    let total = maps
+        .iter()
+        .filter(|m| m.address.0 < end64 && start64 < m.address.1)
+        .filter_map(|m| m.extension.map.get("AnonHugePages"))
+        .fold(0u64, |sum, &bytes| sum.saturating_add(bytes));
     total.min(end.saturating_sub(start) as u64)
 }
 
-/// The address range of an `smaps` header line (`7f..-7f.. rw-p ...`).
-fn vma_range(line: &str) -> Option<(usize, usize)> {
-    let first = line.split_whitespace().next()?;
-    let (lo, hi) = first.split_once('-')?;
-    let lo = usize::from_str_radix(lo, 16).ok()?;
-    let hi = usize::from_str_radix(hi, 16).ok()?;
-    Some((lo, hi))
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The lines every kernel writes that the hugepage fixtures leave out
+    /// (procfs-core wants a whole meminfo).
+    pub(crate) const MEMINFO_REST: &str = "\
+MemFree:         1000000 kB
+Buffers:            8032 kB
+Cached:          2168124 kB
+SwapCached:            0 kB
+Active:           920428 kB
+Inactive:        1548012 kB
+SwapTotal:             0 kB
+SwapFree:              0 kB
+Dirty:               280 kB
+Writeback:             0 kB
+Mapped:           188792 kB
+Slab:             550064 kB
+Committed_AS:     488300 kB
+VmallocTotal:   34359738367 kB
+VmallocUsed:       15132 kB
+VmallocChunk:          0 kB
+";
 
     const MEMINFO: &str = "\
 MemTotal:       24682416 kB
-MemFree:         1000000 kB
 AnonHugePages:      4096 kB
 ShmemHugePages:        0 kB
 HugePages_Total:    6000
@@ -235,7 +223,7 @@ Hugetlb:        14680064 kB
 
     #[test]
     fn meminfo_hugepage_fields_in_bytes_and_pages() {
-        let m = parse_meminfo(MEMINFO);
+        let m = parse_meminfo(&format!("{MEMINFO}{MEMINFO_REST}"));
         assert_eq!(m.mem_total_bytes, Some(24_682_416 * 1024));
         assert_eq!(m.hugepages_total, Some(6000));
         assert_eq!(m.hugepages_free, Some(5990));
@@ -363,17 +351,18 @@ Hugetlb:        14680064 kB
 
     #[test]
     fn smaps_anon_huge_bytes_of_one_range() {
+        // Header lines end in a space after the inode, as the kernel
+        // writes them for anonymous mappings.
         let smaps = "\
-7f0000000000-7f0000400000 rw-p 00000000 00:00 0
-Size:               4096 kB
-AnonHugePages:      4096 kB
-7f0000400000-7f0000800000 rw-p 00000000 00:00 0
-Size:               4096 kB
-AnonHugePages:      2048 kB
-VmFlags: rd wr mr mw me ac hg
-7f0000800000-7f0000a00000 rw-p 00000000 00:00 0
-AnonHugePages:      2048 kB
-";
+7f0000000000-7f0000400000 rw-p 00000000 00:00 0 \n\
+Size:               4096 kB\n\
+AnonHugePages:      4096 kB\n\
+7f0000400000-7f0000800000 rw-p 00000000 00:00 0 \n\
+Size:               4096 kB\n\
+AnonHugePages:      2048 kB\n\
+VmFlags: rd wr mr mw me ac hg\n\
+7f0000800000-7f0000a00000 rw-p 00000000 00:00 0 \n\
+AnonHugePages:      2048 kB\n";
         assert_eq!(
             anon_huge_bytes_in(smaps, 0x7f00_0040_0000, 0x7f00_0080_0000),
             2 << 20
@@ -388,5 +377,15 @@ AnonHugePages:      2048 kB
             2 << 20
         );
         assert_eq!(anon_huge_bytes_in(smaps, 0x1000, 0x2000), 0);
+    }
+
+    /// This process's own smaps parses (a format drift would make every THP
+    /// check read 0 bytes).
+    #[test]
+    fn real_smaps_parses() {
+        let text = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let maps = MemoryMaps::from_read(text.as_bytes()).unwrap();
+        assert!(maps.len() > 1);
+        assert!(maps.iter().any(|m| m.extension.map.contains_key("Rss")));
     }
 }

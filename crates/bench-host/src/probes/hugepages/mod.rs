@@ -501,8 +501,9 @@ mod tests {
     fn fixture(dir: &Path, nr: u64, free: u64, thp: &str) -> KernelPaths {
         let meminfo = format!(
             "MemTotal:       16777216 kB\nHugePages_Total: {nr}\nHugePages_Free: {free}\n\
-             HugePages_Rsvd: 0\nHugePages_Surp: 0\nHugepagesize: 2048 kB\nHugetlb: {} kB\n",
-            nr * 2048
+             HugePages_Rsvd: 0\nHugePages_Surp: 0\nHugepagesize: 2048 kB\nHugetlb: {} kB\n{}",
+            nr * 2048,
+            kernel::tests::MEMINFO_REST
         );
         std::fs::write(dir.join("meminfo"), meminfo).unwrap();
         let pool = dir.join("pools/hugepages-2048kB");

@@ -5,8 +5,6 @@
 //! and compression pointers understood. No search list and no TCP
 //! fallback: the name is asked as written.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
@@ -253,18 +251,6 @@ pub fn chase(answers: &[Record], name: &str) -> (Vec<IpAddr>, String) {
     (addrs, current)
 }
 
-/// A fresh random query ID (std's per-process random hash keys; no crate).
-fn random_id() -> u16 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish() as u16
-}
-
 /// The full lookup of `name` at `server`: A then AAAA addresses.
 pub fn lookup(
     server: SocketAddr,
@@ -313,7 +299,7 @@ fn lookup_once(
     socket
         .connect(server)
         .map_err(|e| failed(&format!("DNS server {server}"), e))?;
-    let id_a = random_id();
+    let id_a = bench_core::time::random_u16();
     let mut queries = Vec::new();
     for (i, qtype) in [TYPE_A, TYPE_AAAA].into_iter().enumerate() {
         let id = id_a.wrapping_add(i as u16);

@@ -651,6 +651,8 @@ fn without_prefix(message: &str, label: &str) -> String {
         .to_owned()
 }
 
+/// DNS, TCP connect and HTTP downloads of one target; a phase that finds
+/// nothing to go on ends it.
 fn measure_target(
     config: &NetworkConfig,
     target: &Target,
@@ -658,67 +660,90 @@ fn measure_target(
     ctx: &Context,
 ) -> Measured {
     let mut m = Measured::default();
-    let url = &target.url;
-    let label = &target.label;
     if let Some(registry) = &target.registry {
         m.facts.insert("registry".into(), json!(registry.manager));
         m.facts
             .insert("registry_source".into(), json!(registry.source));
     }
-    if url.scheme == url::Scheme::Https {
+    if target.url.scheme == url::Scheme::Https {
         m.facts.insert("https_client".into(), json!(https.name()));
     }
-
-    // 1. DNS.
-    let mut addrs: Vec<SocketAddr> = Vec::new();
-    match url.ip() {
-        Some(ip) => {
-            m.facts.insert(
-                "dns".into(),
-                json!("none: the host is an IP literal (no lookup, no network.dns_ms sample)"),
-            );
-            addrs.push(SocketAddr::new(ip, url.port));
-        }
-        None => {
-            let mut times = Vec::new();
-            for _ in 0..config.dns_lookups {
-                if ctx.interrupted() {
-                    break;
-                }
-                match lookup(config, &url.host, url.port, ctx) {
-                    Ok((found, took)) => {
-                        times.push(ms(took));
-                        addrs = found;
-                    }
-                    Err(e) => {
-                        m.failed(ctx, &e, "DNS", label);
-                        break;
-                    }
-                }
-            }
-            m.facts
-                .insert("resolver".into(), json!(config.resolver.describe()));
-            m.facts.insert(
-                "addresses".into(),
-                json!(addrs.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>()),
-            );
-            if !times.is_empty() {
-                m.samples.push(
-                    Sample::from_series("network.dns_ms", "ms", times).label("target", label),
-                );
-            }
-        }
-    }
+    let addrs = measure_dns(config, target, ctx, &mut m);
     if addrs.is_empty() || ctx.interrupted() {
         return m;
     }
+    let Some(address) = measure_tcp(config, target, &addrs, ctx, &mut m) else {
+        return m;
+    };
+    if ctx.interrupted() {
+        return m;
+    }
+    measure_http(config, target, https, (address, &addrs), ctx, &mut m);
+    m
+}
 
-    // 2. TCP connect: the first address that accepts, then that one.
-    let (first, address) = match http::connect_any(&addrs, config.timeout, ctx.interrupt()) {
+/// Phase 1, DNS: the target's addresses (none after a failure), timed per
+/// lookup; an IP literal is its own address, with no sample.
+fn measure_dns(
+    config: &NetworkConfig,
+    target: &Target,
+    ctx: &Context,
+    m: &mut Measured,
+) -> Vec<SocketAddr> {
+    let url = &target.url;
+    if let Some(ip) = url.ip() {
+        m.facts.insert(
+            "dns".into(),
+            json!("none: the host is an IP literal (no lookup, no network.dns_ms sample)"),
+        );
+        return vec![SocketAddr::new(ip, url.port)];
+    }
+    let mut addrs = Vec::new();
+    let mut times = Vec::new();
+    for _ in 0..config.dns_lookups {
+        if ctx.interrupted() {
+            break;
+        }
+        match lookup(config, &url.host, url.port, ctx) {
+            Ok((found, took)) => {
+                times.push(ms(took));
+                addrs = found;
+            }
+            Err(e) => {
+                m.failed(ctx, &e, "DNS", &target.label);
+                break;
+            }
+        }
+    }
+    m.facts
+        .insert("resolver".into(), json!(config.resolver.describe()));
+    m.facts.insert(
+        "addresses".into(),
+        json!(addrs.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>()),
+    );
+    if !times.is_empty() {
+        m.samples.push(
+            Sample::from_series("network.dns_ms", "ms", times).label("target", &target.label),
+        );
+    }
+    addrs
+}
+
+/// Phase 2, TCP connect: the first address that accepts, then that one,
+/// timed; `None` when none accepts.
+fn measure_tcp(
+    config: &NetworkConfig,
+    target: &Target,
+    addrs: &[SocketAddr],
+    ctx: &Context,
+    m: &mut Measured,
+) -> Option<SocketAddr> {
+    let label = &target.label;
+    let (first, address) = match http::connect_any(addrs, config.timeout, ctx.interrupt()) {
         Ok(found) => found,
         Err(e) => {
             m.failed(ctx, &e, "TCP", label);
-            return m;
+            return None;
         }
     };
     drop(first);
@@ -750,11 +775,20 @@ fn measure_target(
             Sample::from_series("network.tcp_connect_ms", "ms", times).label("target", label),
         );
     }
-    if ctx.interrupted() {
-        return m;
-    }
+    Some(address)
+}
 
-    // 3. HTTP downloads.
+/// Phase 3, HTTP downloads: starting at `address` (the one that accepted),
+/// the other `addrs` after it.
+fn measure_http(
+    config: &NetworkConfig,
+    target: &Target,
+    https: Https,
+    (address, addrs): (SocketAddr, &[SocketAddr]),
+    ctx: &Context,
+    m: &mut Measured,
+) {
+    let (url, label) = (&target.url, &target.label);
     let opts = http::Options {
         timeout: config.timeout,
         max_bytes: config.max_bytes,
@@ -787,26 +821,7 @@ fn measure_target(
                     "ttfb_ms": ms(d.ttfb),
                     "seconds": d.transfer.as_secs_f64(),
                 }));
-                m.facts.insert("status".into(), json!(d.status));
-                m.facts.insert("redirects".into(), json!(d.redirects));
-                if !d.redirects.is_empty() {
-                    m.facts.insert("final_url".into(), json!(d.final_url));
-                    m.facts
-                        .insert("final_address".into(), json!(d.address.to_string()));
-                }
-                if let Some((version, cipher)) = d.tls {
-                    m.facts.insert(
-                        "tls".into(),
-                        json!({ "version": version, "cipher": cipher }),
-                    );
-                }
-                if d.final_url.starts_with("https://") {
-                    m.facts
-                        .insert("https_client".into(), json!(opts.https.name()));
-                }
-                if let Some(version) = d.curl {
-                    m.facts.insert("curl".into(), json!(version));
-                }
+                download_facts(&d, &opts.https, m);
             }
             Err(e) => {
                 let step = match (e.kind, &opts.https) {
@@ -829,7 +844,29 @@ fn measure_target(
                 .label("target", label),
         );
     }
-    m
+}
+
+/// What a download says about the target (the last one's facts win).
+fn download_facts(d: &http::Download, https: &Https, m: &mut Measured) {
+    m.facts.insert("status".into(), json!(d.status));
+    m.facts.insert("redirects".into(), json!(d.redirects));
+    if !d.redirects.is_empty() {
+        m.facts.insert("final_url".into(), json!(d.final_url));
+        m.facts
+            .insert("final_address".into(), json!(d.address.to_string()));
+    }
+    if let Some((version, cipher)) = &d.tls {
+        m.facts.insert(
+            "tls".into(),
+            json!({ "version": version, "cipher": cipher }),
+        );
+    }
+    if d.final_url.starts_with("https://") {
+        m.facts.insert("https_client".into(), json!(https.name()));
+    }
+    if let Some(version) = &d.curl {
+        m.facts.insert("curl".into(), json!(version));
+    }
 }
 
 #[cfg(test)]
