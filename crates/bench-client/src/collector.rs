@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use bench_core::contract::metric;
 use bench_core::schema::{ErrorEntry, ErrorKind, Sample};
 
 use crate::api::ApiError;
@@ -11,11 +12,11 @@ use crate::driver::Cycle;
 
 /// The phase metrics, in order.
 pub const PHASE_METRICS: [&str; 5] = [
-    "sandbox.create_ms",
-    "sandbox.envd_ready_ms",
-    "sandbox.first_command_ms",
-    "sandbox.time_to_interactive_ms",
-    "sandbox.kill_ms",
+    metric::SANDBOX_CREATE_MS,
+    metric::SANDBOX_ENVD_READY_MS,
+    metric::SANDBOX_FIRST_COMMAND_MS,
+    metric::SANDBOX_TIME_TO_INTERACTIVE_MS,
+    metric::SANDBOX_KILL_MS,
 ];
 
 /// Observations of many lifecycles with one label set.
@@ -108,7 +109,7 @@ impl Series {
         }
         if let Some(rate) = self.success_rate() {
             out.push(with_labels(
-                Sample::from_series("sandbox.success_rate", "ratio", self.outcomes.clone())
+                Sample::from_series(metric::SANDBOX_SUCCESS_RATE, "ratio", self.outcomes.clone())
                     .with_value(rate),
                 labels,
             ));

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use bench_core::contract::{file, metric};
 use bench_core::schema::{ResultDocument, Sample};
 use bench_core::sink::{Sink, SinkError};
 use bench_core::stats;
@@ -25,17 +26,17 @@ pub const FILE_NAME: &str = bench_core::schema::SUMMARY_FILE;
 pub const SCHEMA: &str = bench_core::schema::SUMMARY_SCHEMA;
 
 /// Cold starts (`mode=cold`).
-pub const COLD_START_FILE: &str = "01_cold_start.json";
+pub const COLD_START_FILE: &str = file::COLD_START;
 /// Warm starts (`mode=warm`).
-pub const WARM_START_FILE: &str = "01_warm_start.json";
+pub const WARM_START_FILE: &str = file::WARM_START;
 /// The concurrency sweep.
-pub const CONCURRENCY_FILE: &str = "02_concurrency.json";
+pub const CONCURRENCY_FILE: &str = file::CONCURRENCY;
 /// The automated sandbox run.
-pub const SANDBOX_FILE: &str = "03_sandbox_performance.json";
+pub const SANDBOX_FILE: &str = file::SANDBOX_PERFORMANCE;
 /// A pasted and imported sandbox run, used when [`SANDBOX_FILE`] is missing.
-pub const MANUAL_SANDBOX_FILE: &str = "sandbox_performance_manual.json";
+pub const MANUAL_SANDBOX_FILE: &str = file::SANDBOX_PERFORMANCE_MANUAL;
 /// The host run.
-pub const HOST_FILE: &str = "04_host_performance.json";
+pub const HOST_FILE: &str = file::HOST_PERFORMANCE;
 
 /// One result document and the file it was read from.
 #[derive(Debug, Clone)]
@@ -324,17 +325,23 @@ fn find<'a>(
 fn start_block(input: &Input, template: &str, mode: &str) -> Option<Value> {
     let doc = &input.doc;
     let mut notes = Vec::new();
-    let create = find(doc, "sandbox.create_ms", template, Some(mode), &mut notes);
+    let create = find(
+        doc,
+        metric::SANDBOX_CREATE_MS,
+        template,
+        Some(mode),
+        &mut notes,
+    );
     let tti = find(
         doc,
-        "sandbox.time_to_interactive_ms",
+        metric::SANDBOX_TIME_TO_INTERACTIVE_MS,
         template,
         Some(mode),
         &mut notes,
     );
     let success = find(
         doc,
-        "sandbox.success_rate",
+        metric::SANDBOX_SUCCESS_RATE,
         template,
         Some(mode),
         &mut notes,
@@ -386,7 +393,7 @@ fn concurrency_block(input: &Input, template: &str) -> Option<Value> {
         .samples
         .iter()
         .filter(|s| {
-            s.metric == "sandbox.creates_per_second"
+            s.metric == metric::SANDBOX_CREATES_PER_SECOND
                 && s.labels.get("template").map(String::as_str) == Some(template)
                 && s.value.is_finite()
         })
@@ -496,7 +503,7 @@ fn cpu_rates(doc: &ResultDocument) -> BTreeMap<(Option<String>, CpuKey), f64> {
     for s in doc
         .samples
         .iter()
-        .filter(|s| s.metric == "cpu.events_per_second" && s.value.is_finite())
+        .filter(|s| s.metric == metric::CPU_EVENTS_PER_SECOND && s.value.is_finite())
     {
         let get = |k: &str| s.labels.get(k).cloned().unwrap_or_default();
         let threads = get("threads");

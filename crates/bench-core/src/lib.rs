@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod contract;
 pub mod env_file;
 pub mod exit;
 pub mod fingerprint;

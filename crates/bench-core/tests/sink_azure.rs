@@ -9,17 +9,19 @@
 mod support;
 
 use bench_core::sink::{self, ObjectSink, OutputTarget};
-use support::{AZURITE_ACCOUNT, AZURITE_KEY, Server, azurite_request, check_written, doc};
+use bench_testkit::azurite;
+use bench_testkit::service::{self, Server};
+use support::{check_written, doc};
 
 const NAME: &str = "04_host_performance.json";
 const CONTAINER: &str = "bench-results";
 
 #[test]
 fn azure_sink_against_azurite() {
-    let Some(exe) = support::service("azurite-blob", "E2B_BENCH_AZURITE_BLOB") else {
+    let Some(exe) = service::service("azurite-blob", "E2B_BENCH_AZURITE_BLOB") else {
         return;
     };
-    let port = support::free_port();
+    let port = service::free_port();
     let port_arg = port.to_string();
     let server = Server::start(
         &exe,
@@ -35,7 +37,7 @@ fn azure_sink_against_azurite() {
         ],
         port,
     );
-    support::azurite_create_container(port, CONTAINER);
+    azurite::create_container(port, CONTAINER);
 
     // SAFETY: this is the only test in this binary and it has not started any
     // thread that reads the environment yet (the server is a child process).
@@ -43,8 +45,8 @@ fn azure_sink_against_azurite() {
     unsafe {
         std::env::set_var("AZURE_STORAGE_USE_EMULATOR", "true");
         std::env::set_var("AZURITE_BLOB_STORAGE_URL", server.base_url());
-        std::env::set_var("AZURE_STORAGE_ACCOUNT_NAME", AZURITE_ACCOUNT);
-        std::env::set_var("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY);
+        std::env::set_var("AZURE_STORAGE_ACCOUNT_NAME", azurite::ACCOUNT);
+        std::env::set_var("AZURE_STORAGE_ACCOUNT_KEY", azurite::KEY);
     }
 
     let url = format!("az://{CONTAINER}/outputs/azure");
@@ -54,7 +56,7 @@ fn azure_sink_against_azurite() {
     // Read back independently with a SharedKey-signed GET.
     let object = |key: &str| {
         let resource = format!("{CONTAINER}/outputs/azure/{key}");
-        let r = azurite_request(port, "GET", &resource, &[], b"").unwrap();
+        let r = azurite::request(port, "GET", &resource, &[], b"").unwrap();
         match r.status {
             200 => Some(r.body),
             404 => None,
@@ -118,6 +120,6 @@ fn azure_sink_against_azurite() {
         e.contains("AZURE_STORAGE_ACCOUNT_NAME") && !e.contains('\n'),
         "{e}"
     );
-    assert!(!e.contains(AZURITE_KEY), "{e}");
+    assert!(!e.contains(azurite::KEY), "{e}");
     drop(server);
 }

@@ -325,27 +325,6 @@ fn file_sink_writes_atomically_and_creates_the_parent() {
     assert_one_line(&e, &["--output ", "not a file path"]);
 }
 
-#[test]
-fn test_support_helpers_work() {
-    use std::time::{Duration, UNIX_EPOCH};
-    use support::{base64_decode, base64_encode, dechunk, http_date};
-
-    assert_eq!(
-        http_date(UNIX_EPOCH + Duration::from_secs(784_111_777)),
-        "Sun, 06 Nov 1994 08:49:37 GMT"
-    );
-    assert_eq!(http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
-    for s in [&b""[..], b"f", b"fo", b"foo", b"foob", b"fooba", b"foobar"] {
-        assert_eq!(base64_decode(&base64_encode(s)).unwrap(), s);
-    }
-    assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
-    assert_eq!(base64_encode(b"fo"), "Zm8=");
-    assert_eq!(
-        dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap(),
-        b"abcde"
-    );
-}
-
 /// bench-sandbox builds bench-core without `object-store`.
 #[cfg(not(feature = "object-store"))]
 #[test]

@@ -9,7 +9,7 @@ use std::fs;
 use bench_core::sink::{self, ObjectSink, OutputTarget, Sink};
 use support::{check_written, doc};
 
-const NAME: &str = "04_host_performance.json";
+const NAME: &str = bench_core::contract::file::HOST_PERFORMANCE;
 
 fn run_id_of(sink: &ObjectSink, relative: &str) -> String {
     let bytes = sink
@@ -148,9 +148,16 @@ fn works_from_inside_an_async_runtime() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let sink = sink::open(&OutputTarget::Object("memory://x".into())).unwrap();
+        let sink = ObjectSink::open("memory://x").unwrap();
         sink.write(NAME, &doc("run-a")).unwrap();
         sink.write(NAME, &doc("run-b")).unwrap();
+        // Read back through the store: exactly the bytes the sink renders,
+        // and the first run kept under history/.
+        let (b, _) = sink::render_document(&doc("run-b")).unwrap();
+        assert_eq!(sink.read(NAME).unwrap().as_deref(), Some(&b[..]));
+        let (a, _) = sink::render_document(&doc("run-a")).unwrap();
+        let kept = sink.read(&format!("history/run-a/{NAME}")).unwrap();
+        assert_eq!(kept.as_deref(), Some(&a[..]));
     });
 }
 

@@ -10,7 +10,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bench_core::sink::{self, ObjectSink, OutputTarget};
-use support::{Server, check_written, doc, http};
+use bench_testkit::client::http;
+use bench_testkit::service::{self, Server};
+use support::{check_written, doc};
 
 const NAME: &str = "04_host_performance.json";
 const BUCKET: &str = "bench-results";
@@ -19,10 +21,10 @@ const SECRET_KEY: &str = "moto-secret-key-0f3c9";
 
 #[test]
 fn s3_sink_against_moto() {
-    let Some(exe) = support::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
+    let Some(exe) = service::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
         return;
     };
-    let port = support::free_port();
+    let port = service::free_port();
     let server = Server::start(&exe, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
     let r = http(port, "PUT", &format!("/{BUCKET}"), &[], b"").unwrap();
     assert_eq!(
@@ -129,7 +131,7 @@ fn s3_sink_against_moto() {
     assert!(!e.contains(SECRET_KEY), "{e}");
 
     // An endpoint nobody listens on fails fast, not after minutes.
-    let closed = support::free_port();
+    let closed = service::free_port();
     let started = Instant::now();
     let e = ObjectSink::open_with_options(
         &url,

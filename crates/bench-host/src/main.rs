@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
+use bench_core::contract;
 use bench_core::exit::{Failure, Status};
 use bench_core::probe::ProbeArgs;
 use bench_core::schema::{Tier, Tool};
@@ -52,8 +53,8 @@ fn main() -> ExitCode {
 /// The host performance document (contract: `04_host_performance.json`).
 fn suite(quick: bool) -> Suite {
     Suite {
-        file_name: "04_host_performance.json".into(),
-        name: "host_performance".into(),
+        file_name: contract::file::HOST_PERFORMANCE.into(),
+        name: contract::suite::HOST_PERFORMANCE.into(),
         parameters: BTreeMap::from([("quick".into(), json!(quick))]),
     }
 }
@@ -89,9 +90,12 @@ fn run_all(settings: &Settings, run: &RunArgs) -> Result<Status, Failure> {
     };
     let separate = matches!(storage, Some(Ok(_))) || matches!(templates, Some(Ok(_)));
     if separate && matches!(settings.output, OutputTarget::File(_)) {
-        return Err(Failure::usage(
-            "--output FILE: run writes 04_host_performance.json plus 05_cloud_storage.json and/or 06_templates.json here; use --output-dir DIR, --output - or --skip storage,templates",
-        ));
+        return Err(Failure::usage(format!(
+            "--output FILE: run writes {} plus {} and/or {} here; use --output-dir DIR, --output - or --skip storage,templates",
+            contract::file::HOST_PERFORMANCE,
+            contract::file::CLOUD_STORAGE,
+            contract::file::TEMPLATES
+        )));
     }
 
     let disk = DiskArgs {

@@ -2,22 +2,20 @@
 //! `.e2b_env` (none in the process environment) reach the object store, and
 //! the document lands in a real S3 server (moto on a loopback port).
 
-#[path = "../../bench-core/tests/support/mod.rs"]
-mod support;
-
 use assert_cmd::Command;
 use bench_core::schema::ResultDocument;
-use support::{Server, http};
+use bench_testkit::client::http;
+use bench_testkit::service::{self, Server};
 
 const BUCKET: &str = "host-results";
 const SECRET_KEY: &str = "zq-moto-secret-e2e";
 
 #[test]
 fn info_writes_to_s3_with_credentials_from_the_env_file() {
-    let Some(exe) = support::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
+    let Some(exe) = service::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
         return;
     };
-    let port = support::free_port();
+    let port = service::free_port();
     let server = Server::start(&exe, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
     assert_eq!(
         http(port, "PUT", &format!("/{BUCKET}"), &[], b"")

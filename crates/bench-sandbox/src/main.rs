@@ -9,6 +9,7 @@ mod probes;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+use bench_core::contract;
 use bench_core::exit::{Failure, Status};
 use bench_core::probe::ProbeArgs;
 use bench_core::schema::{Tier, Tool};
@@ -53,8 +54,8 @@ fn main() -> ExitCode {
 /// The sandbox performance document (contract: `03_sandbox_performance.json`).
 fn suite(quick: bool) -> Suite {
     Suite {
-        file_name: "03_sandbox_performance.json".into(),
-        name: "sandbox_performance".into(),
+        file_name: contract::file::SANDBOX_PERFORMANCE.into(),
+        name: contract::suite::SANDBOX_PERFORMANCE.into(),
         parameters: BTreeMap::from([("quick".into(), json!(quick))]),
     }
 }

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bench_core::contract::{file, metric, suite};
 use bench_core::exit::{Failure, Status};
 use bench_core::schema::{ErrorKind, Sample};
 use bench_core::stats::knee::{DEFAULT_MIN_GAIN, find_knee};
@@ -81,8 +82,8 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: ConcurrencyArgs) -> Result<
     let mut doc = DocWriter::new(
         &run.settings,
         run.sink.clone(),
-        "02_concurrency.json",
-        "concurrency",
+        file::CONCURRENCY,
+        suite::CONCURRENCY,
         parameters,
     );
     let mut knees = serde_json::Map::new();
@@ -143,8 +144,10 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: ConcurrencyArgs) -> Result<
             ];
             for s in series.samples(&mode_labels) {
                 match s.metric.as_str() {
-                    "sandbox.create_ms" | "sandbox.time_to_interactive_ms" => doc.samples([s]),
-                    "sandbox.success_rate" => {
+                    metric::SANDBOX_CREATE_MS | metric::SANDBOX_TIME_TO_INTERACTIVE_MS => {
+                        doc.samples([s])
+                    }
+                    metric::SANDBOX_SUCCESS_RATE => {
                         let mut s = s;
                         s.labels.remove("mode");
                         doc.samples([s]);
@@ -160,16 +163,24 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: ConcurrencyArgs) -> Result<
                 .unwrap_or(0.0);
             doc.samples([
                 with_labels(
-                    Sample::new("sandbox.creates_per_second", "sandboxes/s", throughput),
-                    &level_labels,
-                ),
-                with_labels(
-                    Sample::new("sandbox.wall_clock_ms", "ms", wall.as_secs_f64() * 1e3),
+                    Sample::new(
+                        metric::SANDBOX_CREATES_PER_SECOND,
+                        "sandboxes/s",
+                        throughput,
+                    ),
                     &level_labels,
                 ),
                 with_labels(
                     Sample::new(
-                        "sandbox.rate_limited",
+                        metric::SANDBOX_WALL_CLOCK_MS,
+                        "ms",
+                        wall.as_secs_f64() * 1e3,
+                    ),
+                    &level_labels,
+                ),
+                with_labels(
+                    Sample::new(
+                        metric::SANDBOX_RATE_LIMITED,
                         "count",
                         f64::from(series.rate_limited),
                     ),
@@ -179,7 +190,7 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: ConcurrencyArgs) -> Result<
             if let Some(first) = cycles.iter().filter_map(|c| c.ready_at).min() {
                 doc.samples([with_labels(
                     Sample::new(
-                        "sandbox.time_to_first_ready_ms",
+                        metric::SANDBOX_TIME_TO_FIRST_READY_MS,
                         "ms",
                         (first - started).as_secs_f64() * 1e3,
                     ),

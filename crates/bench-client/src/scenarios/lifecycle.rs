@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use bench_core::contract::{file, suite};
 use bench_core::exit::{Failure, Status};
 use bench_core::schema::ErrorKind;
 use serde_json::{Value, json};
@@ -70,15 +71,15 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: LifecycleArgs) -> Result<St
     let mut cold = DocWriter::new(
         &run.settings,
         run.sink.clone(),
-        "01_cold_start.json",
-        "cold_start",
+        file::COLD_START,
+        suite::COLD_START,
         parameters.clone(),
     );
     let mut warm = DocWriter::new(
         &run.settings,
         run.sink.clone(),
-        "01_warm_start.json",
-        "warm_start",
+        file::WARM_START,
+        suite::WARM_START,
         parameters,
     );
     let mut warmup_raw = serde_json::Map::new();

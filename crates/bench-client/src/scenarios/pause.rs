@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bench_core::contract::{file, metric, suite};
 use bench_core::exit::{Failure, Status};
 use bench_core::schema::{ErrorKind, Sample};
 use serde_json::json;
@@ -50,8 +51,8 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: PauseArgs) -> Result<Status
     let mut doc = DocWriter::new(
         &run.settings,
         run.sink.clone(),
-        "02_pause_resume.json",
-        "pause_resume",
+        file::PAUSE_RESUME,
+        suite::PAUSE_RESUME,
         parameters,
     );
     for template in &run.templates {
@@ -81,9 +82,9 @@ pub async fn run(ctx: Arc<Ctx>, run: Arc<Run>, args: PauseArgs) -> Result<Status
         }
         let labels = [("template", template.as_str())];
         for (metric, values) in [
-            ("sandbox.pause_ms", pause),
-            ("sandbox.resume_ms", resume),
-            ("sandbox.resume_command_ms", command),
+            (metric::SANDBOX_PAUSE_MS, pause),
+            (metric::SANDBOX_RESUME_MS, resume),
+            (metric::SANDBOX_RESUME_COMMAND_MS, command),
         ] {
             if !values.is_empty() {
                 doc.samples([with_labels(

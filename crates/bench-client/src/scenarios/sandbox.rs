@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use bench_core::contract::file;
 use bench_core::exit::{Failure, Status};
 use bench_core::sandbox_doc::{self, Provenance, SANDBOX_SUITE};
 use bench_core::schema::{ErrorEntry, ErrorKind, ResultDocument, Tier};
@@ -32,7 +33,7 @@ use crate::ledger::kill_with_retries;
 use crate::runner::Run;
 
 /// The document's file (contract).
-pub const FILE_NAME: &str = "03_sandbox_performance.json";
+pub const FILE_NAME: &str = file::SANDBOX_PERFORMANCE;
 /// Where the binary goes: the default user's home, the command's cwd.
 const REMOTE_HOME: &str = "/home/user";
 const REMOTE_BINARY: &str = "/home/user/bench-sandbox";

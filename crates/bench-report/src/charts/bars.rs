@@ -7,6 +7,7 @@
 //! The client's pause and resume timings ([`pause_resume`]) are drawn the
 //! same way, one group per metric and template, in one chart.
 
+use bench_core::contract::metric;
 use bench_core::schema::Tier;
 
 use super::svg::{Anchor, Svg, ticks};
@@ -67,9 +68,9 @@ struct Bar {
 
 /// Pause and resume timings of `02_pause_resume.json`, in this order.
 const PAUSE_RESUME: [&str; 3] = [
-    "sandbox.pause_ms",
-    "sandbox.resume_ms",
-    "sandbox.resume_command_ms",
+    metric::SANDBOX_PAUSE_MS,
+    metric::SANDBOX_RESUME_MS,
+    metric::SANDBOX_RESUME_COMMAND_MS,
 ];
 
 /// One chart of the client's pause, resume and first command after resume

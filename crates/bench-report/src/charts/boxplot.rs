@@ -7,6 +7,7 @@
 //! Only the lifecycle suites' rows are drawn (mode cold or warm at
 //! concurrency 1); the concurrency sweep has its own chart.
 
+use bench_core::contract::metric;
 use bench_core::schema::Tier;
 
 use super::svg::{Anchor, Svg, ticks};
@@ -15,7 +16,10 @@ use crate::format;
 use crate::model::Collected;
 
 /// Metrics tried in order: the first that has raw observations is drawn.
-const METRICS: [&str; 2] = ["sandbox.time_to_interactive_ms", "sandbox.create_ms"];
+const METRICS: [&str; 2] = [
+    metric::SANDBOX_TIME_TO_INTERACTIVE_MS,
+    metric::SANDBOX_CREATE_MS,
+];
 
 const ROW: f64 = 22.0;
 const TOP: f64 = 12.0;

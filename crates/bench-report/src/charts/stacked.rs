@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use bench_core::contract::metric;
 use bench_core::schema::Tier;
 
 use super::svg::{Anchor, Svg, ticks};
@@ -17,11 +18,11 @@ use crate::model::{Collected, RowKey};
 /// The phases, in order, with their legend name and colour (not one of the
 /// clouds' colours: here a colour means a phase).
 const PHASES: [(&str, &str, &str); 3] = [
-    ("sandbox.create_ms", "create", "#264653"),
-    ("sandbox.envd_ready_ms", "envd ready", "#2a9d8f"),
-    ("sandbox.first_command_ms", "first command", "#e9c46a"),
+    (metric::SANDBOX_CREATE_MS, "create", "#264653"),
+    (metric::SANDBOX_ENVD_READY_MS, "envd ready", "#2a9d8f"),
+    (metric::SANDBOX_FIRST_COMMAND_MS, "first command", "#e9c46a"),
 ];
-const TOTAL: &str = "sandbox.time_to_interactive_ms";
+const TOTAL: &str = metric::SANDBOX_TIME_TO_INTERACTIVE_MS;
 
 const ROW: f64 = 22.0;
 const TOP: f64 = 30.0;
