@@ -10,6 +10,8 @@
 //! sandbox-probes.md, output.md). `tests/contract.rs` checks every name
 //! against its source.
 
+use serde::{Deserialize, Serialize};
+
 /// Declares `pub const NAME: &str = value;` for each entry and an array
 /// `$list` of all of them, so no constant can be left out of the check.
 macro_rules! names {
@@ -193,5 +195,144 @@ pub mod metric {
     }
 }
 
-// Metric directions (higher or lower is better) move here from
-// stats/compare.rs, next to the names they classify.
+// Which way is better for a metric, decided from its unit and name, next to
+// the names it classifies: every comparison (bench-report's verdicts and
+// charts, `compare`) asks this.
+
+/// Which way is good for a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Bigger is better: throughputs (`ops/s`, `bytes/s`, `iops`), success
+    /// ratios, scores.
+    HigherIsBetter,
+    /// Smaller is better: latencies and durations, overheads, sizes, error
+    /// counts, and anything unrecognised.
+    #[default]
+    LowerIsBetter,
+}
+
+/// Time units, lower case (`us` and `µs`/`μs` both mean microseconds).
+const TIME_UNITS: [&str; 17] = [
+    "ns", "us", "µs", "μs", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute",
+    "minutes", "h", "hr", "hours",
+];
+
+/// Rate units without a slash.
+const RATE_UNITS: [&str; 12] = [
+    "iops", "ops", "bps", "kbps", "mbps", "gbps", "pps", "rps", "qps", "tps", "fps", "hz",
+];
+
+/// Dimensionless "more is better" units (success rates, scores).
+const RATIO_UNITS: [&str; 6] = ["ratio", "%", "percent", "pct", "fraction", "score"];
+
+/// Metric-name words that mean "a cost" even when the unit is a ratio
+/// (`error_rate` in `%`, `cpu.steal` in `%`).
+const COST_WORDS: [&str; 11] = [
+    "error", "fail", "loss", "drop", "miss", "steal", "overhead", "latency", "wait", "retr",
+    "timeout",
+];
+
+/// Metric-name words that mean "more is better" when the unit says nothing.
+const BENEFIT_WORDS: [&str; 8] = [
+    "throughput",
+    "bandwidth",
+    "iops",
+    "per_sec",
+    "ops_per",
+    "success",
+    "score",
+    "speed",
+];
+
+impl Direction {
+    /// The direction of a unit, unknown units being
+    /// [`LowerIsBetter`](Direction::LowerIsBetter). Case-insensitive:
+    ///
+    /// - `x/t` with `t` a time unit (`ops/s`, `bytes/s`, `events/s`,
+    ///   `MiB/s`, `req/min`), anything containing `per_sec` (so
+    ///   `per_second`), `per_min` or `per_hour` or ending in `per_s`, the rate
+    ///   units `iops`, `ops`,
+    ///   `bps`, `kbps`, `mbps`, `gbps`, `pps`, `rps`, `qps`, `tps`, `fps`,
+    ///   `hz`, and the ratio units `ratio`, `%`, `percent`, `pct`, `fraction`,
+    ///   `score` → higher is better;
+    /// - time units (`ns`, `us`, `µs`, `ms`, `s`, `min`, `h`, …) and time per
+    ///   something (`ms/op`) → lower is better;
+    /// - anything else (`bytes`, `count`, `cycles`, empty) → lower is better:
+    ///   in a benchmark a figure that is not a rate is usually a cost.
+    pub fn from_unit(unit: &str) -> Direction {
+        classify_unit(unit).unwrap_or(Direction::LowerIsBetter)
+    }
+
+    /// The direction of a metric given its name and unit. A rate or time unit
+    /// decides; otherwise cost words in the name (`error`, `fail`, `loss`,
+    /// `drop`, `miss`, `steal`, `overhead`, `latency`, `wait`, `retr…`,
+    /// `timeout`) mean lower is better even for a `%` unit; then a ratio unit
+    /// or benefit words (`throughput`, `bandwidth`, `iops`, `per_sec`,
+    /// `ops_per`, `success`, `score`, `speed`) mean higher is better; else
+    /// lower is better.
+    ///
+    /// ```
+    /// use bench_core::stats::Direction;
+    /// assert_eq!(Direction::from_metric("disk.read", "MiB/s"), Direction::HigherIsBetter);
+    /// assert_eq!(Direction::from_metric("sandbox.create_ms", "ms"), Direction::LowerIsBetter);
+    /// assert_eq!(Direction::from_metric("api.error_rate", "%"), Direction::LowerIsBetter);
+    /// assert_eq!(Direction::from_metric("api.success_rate", "%"), Direction::HigherIsBetter);
+    /// ```
+    pub fn from_metric(metric: &str, unit: &str) -> Direction {
+        let u = unit.trim().to_lowercase();
+        if is_rate(&u) {
+            return Direction::HigherIsBetter;
+        }
+        if is_time_or_time_per(&u) {
+            return Direction::LowerIsBetter;
+        }
+        let m = metric.to_lowercase();
+        if COST_WORDS.iter().any(|w| m.contains(w)) {
+            return Direction::LowerIsBetter;
+        }
+        if RATIO_UNITS.contains(&u.as_str()) || BENEFIT_WORDS.iter().any(|w| m.contains(w)) {
+            return Direction::HigherIsBetter;
+        }
+        Direction::LowerIsBetter
+    }
+
+    /// `higher_is_better` or `lower_is_better`, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::HigherIsBetter => "higher_is_better",
+            Direction::LowerIsBetter => "lower_is_better",
+        }
+    }
+}
+
+/// True for a rate unit: `x/<time>`, `…per_sec…` (so `per_second`),
+/// `…per_s`, `…per_min…`, `…per_hour…`, or a known slash-less rate unit.
+fn is_rate(u: &str) -> bool {
+    if let Some((_, den)) = u.rsplit_once('/') {
+        return TIME_UNITS.contains(&den.trim());
+    }
+    u.contains("per_sec")
+        || u.ends_with("per_s")
+        || u.contains("per_min")
+        || u.contains("per_hour")
+        || RATE_UNITS.contains(&u)
+}
+
+/// True for a time unit or time per something (`ms/op`).
+fn is_time_or_time_per(u: &str) -> bool {
+    let num = u.split_once('/').map_or(u, |(n, _)| n).trim();
+    TIME_UNITS.contains(&num)
+}
+
+/// The direction a unit alone decides, if any.
+fn classify_unit(unit: &str) -> Option<Direction> {
+    let u = unit.trim().to_lowercase();
+    if is_rate(&u) || RATIO_UNITS.contains(&u.as_str()) {
+        Some(Direction::HigherIsBetter)
+    } else if is_time_or_time_per(&u) {
+        Some(Direction::LowerIsBetter)
+    } else {
+        None
+    }
+}

@@ -41,6 +41,7 @@ pub mod bootstrap;
 pub mod compare;
 pub mod histogram;
 pub mod knee;
+pub mod normal;
 pub mod outliers;
 pub mod quantile;
 pub mod reservoir;
