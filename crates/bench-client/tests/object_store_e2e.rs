@@ -12,15 +12,13 @@
 
 mod support;
 
-#[path = "../../bench-core/tests/support/mod.rs"]
-mod store;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use bench_core::schema::ResultDocument;
-use store::{Server, http};
+use bench_testkit::client::http;
+use bench_testkit::service::{self, Server};
 
 const BUCKET: &str = "fleet-results";
 /// The root `bench-report render --input` reads: `<root>/<cloud>/`.
@@ -164,10 +162,10 @@ fn csv_fields(line: &str) -> Vec<String> {
 
 #[test]
 fn host_client_and_report_meet_in_one_bucket() {
-    let Some(moto) = store::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
+    let Some(moto) = service::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
         return;
     };
-    let port = store::free_port();
+    let port = service::free_port();
     let server = Server::start(&moto, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
     let created = http(port, "PUT", &format!("/{BUCKET}"), &[], b"").unwrap();
     assert_eq!(created.status, 200);

@@ -4,8 +4,6 @@
 //! in the registries speaks) and `file://`. Every run must leave nothing
 //! behind, also when interrupted; bad input is one line.
 
-#[path = "../../bench-core/tests/support/mod.rs"]
-mod core_support;
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -16,7 +14,11 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use bench_core::schema::ResultDocument;
-use core_support::{AZURITE_ACCOUNT, AZURITE_KEY, Server, azurite_request, http};
+use bench_testkit::azurite::{
+    self, ACCOUNT as AZURITE_ACCOUNT, KEY as AZURITE_KEY, request as azurite_request,
+};
+use bench_testkit::client::http;
+use bench_testkit::service::{self, Server};
 
 const BUCKET: &str = "bench-bucket";
 
@@ -48,8 +50,8 @@ fn s3_env(cmd: &mut Command) {
 }
 
 fn moto() -> Option<Server> {
-    let exe = core_support::service("moto_server", "E2B_BENCH_MOTO_SERVER")?;
-    let port = core_support::free_port();
+    let exe = service::service("moto_server", "E2B_BENCH_MOTO_SERVER")?;
+    let port = service::free_port();
     let server = Server::start(&exe, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
     let r = http(port, "PUT", &format!("/{BUCKET}"), &[], b"").unwrap();
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -177,12 +179,12 @@ fn s3_quick_run_measures_and_leaves_nothing() {
 
 #[test]
 fn azure_quick_run_measures_and_leaves_nothing() {
-    let Some(exe) = core_support::service("azurite-blob", "E2B_BENCH_AZURITE_BLOB") else {
+    let Some(exe) = service::service("azurite-blob", "E2B_BENCH_AZURITE_BLOB") else {
         return;
     };
-    let port = core_support::free_port();
+    let port = service::free_port();
     let server = Server::start(&exe, &azurite_args(port), port);
-    core_support::azurite_create_container(port, "bench");
+    azurite::create_container(port, "bench");
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = host(dir.path());
     cmd.env("AZURE_STORAGE_USE_EMULATOR", "true")
@@ -367,7 +369,7 @@ fn run_failing(mut cmd: Command) -> (i32, String, Option<ResultDocument>) {
 #[test]
 fn an_unreachable_endpoint_is_one_error_entry() {
     let dir = tempfile::tempdir().unwrap();
-    let closed = core_support::free_port();
+    let closed = service::free_port();
     let mut cmd = host(dir.path());
     s3_env(&mut cmd);
     cmd.args(["storage", "--quick", "--output", "-", "--url", "s3://b/p"])
@@ -391,12 +393,12 @@ fn an_unreachable_endpoint_is_one_error_entry() {
 
 #[test]
 fn bad_credentials_are_one_error_entry() {
-    let Some(exe) = core_support::service("azurite-blob", "E2B_BENCH_AZURITE_BLOB") else {
+    let Some(exe) = service::service("azurite-blob", "E2B_BENCH_AZURITE_BLOB") else {
         return;
     };
-    let port = core_support::free_port();
+    let port = service::free_port();
     let server = Server::start(&exe, &azurite_args(port), port);
-    core_support::azurite_create_container(port, "bench");
+    azurite::create_container(port, "bench");
     assert_ne!(AZURITE_KEY, "d3Jvbmcta2V5LXdyb25nLWtleQ==");
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = host(dir.path());
@@ -455,10 +457,10 @@ fn usage_errors_exit_2_with_one_line() {
 
 #[test]
 fn gcs_read_half_against_fake_gcs_server() {
-    let Some(exe) = core_support::service("fake-gcs-server", "E2B_BENCH_FAKE_GCS_SERVER") else {
+    let Some(exe) = service::service("fake-gcs-server", "E2B_BENCH_FAKE_GCS_SERVER") else {
         return;
     };
-    let port = core_support::free_port();
+    let port = service::free_port();
     let host_port = format!("127.0.0.1:{port}");
     let server = Server::start(
         &exe,

@@ -53,16 +53,3 @@ pub fn check_written(bytes: &[u8]) -> String {
     let doc = ResultDocument::from_json(text).expect("a valid result document");
     doc.run_id
 }
-
-// bench-client's tests/object_store_e2e.rs and bench-host's tests/storage.rs
-// include this file by `#[path]` and take these from here under their old
-// names; they could import bench_testkit directly.
-#[allow(unused_imports)]
-pub use bench_testkit::{
-    azurite::{
-        ACCOUNT as AZURITE_ACCOUNT, KEY as AZURITE_KEY,
-        create_container as azurite_create_container, request as azurite_request,
-    },
-    client::http,
-    service::{Server, free_port, service},
-};
