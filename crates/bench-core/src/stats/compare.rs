@@ -30,11 +30,15 @@
 //!   exactly `S²·n/(n_a·n_b)`, S² the pooled sample variance (n − 1
 //!   denominator, n = n_a + n_b), and is asymptotically normal (Hoeffding's
 //!   combinatorial central limit theorem); p = 2·P(Z ≥ |d|/√Var(D)) =
-//!   erfc(|d|/√(2·Var(D))), in O(n) time. [`PValueMethod`] tells which of the
-//!   three methods produced a p-value. The guards keep the normal
+//!   erfc(|d|/√(2·Var(D))), in O(n) time. The guards keep the normal
 //!   approximation within a few percent of the p-value near the decision
 //!   threshold, better than the Monte Carlo error (~14% at p = 0.01) of 9999
 //!   random splits.
+//! - **Shortcuts that keep the verdict** ([`compare`] only, off with
+//!   [`CompareOptions::exhaustive`]): a rigorous bound on the exact tail
+//!   ([`super::tail_bound`]) settles a clearly significant test without
+//!   drawing, and random splits stop once p ≥ the threshold is certain.
+//!   [`PValueMethod`] tells which method produced a p-value.
 //! - **Ratio of medians** median(b)/median(a), with a 95% percentile bootstrap
 //!   interval from `resamples` replicates, each resampling a and b
 //!   independently ([`super::bootstrap`]).
@@ -120,9 +124,10 @@ pub enum PValueMethod {
     /// Normal limit of the permutation distribution, with its exact mean and
     /// variance (large samples, see [`NORMAL_LIMIT_WORK_BUDGET`]).
     NormalLimit,
-    /// Bernstein's bound on the exact tail, small enough that the random
-    /// splits could only confirm significance ([`super::tail_bound`]); p is
-    /// the bound, an upper bound on the exact p.
+    /// A rigorous bound on the exact tail (Bernstein's or the exact Chernoff
+    /// bound, [`super::tail_bound`]), small enough that the random splits
+    /// could only confirm significance; p is twice the bound, an upper bound
+    /// on the exact p.
     TailBound,
 }
 
