@@ -16,7 +16,7 @@
 //! It lacks the finite-population correction (the variance of a k-subset
 //! sum is k·σ²·(n − k)/(n − 1), half of k·σ² when k = n/2), so where it is
 //! not tiny the Chernoff bound of the exact subset-sum distribution is taken
-//! too ([`exact_chernoff`]): E exp(λS) is the k-th elementary symmetric mean
+//! too (`exact_chernoff`): E exp(λS) is the k-th elementary symmetric mean
 //! of the exp(λ·x_i), computable exactly in O(n·k).
 //!
 //! When that bound is small, a Monte Carlo test of `resamples` random splits
@@ -41,7 +41,7 @@ pub const MAX_FLIP_PROBABILITY: f64 = 1e-12;
 /// beyond `observed_sum` (on the side of the mean it lies on), with the
 /// distance shrunk by `slack` (ties and rounding): the smaller of
 /// Bernstein's bound and, where that is not already tiny, the Chernoff bound
-/// of the exact subset-sum distribution ([`exact_chernoff`]). 1 when the
+/// of the exact subset-sum distribution (`exact_chernoff`). 1 when the
 /// observed sum is within `slack` of the null mean or the figures are not
 /// finite.
 pub fn subset_sum_tail(pooled: &[f64], k: usize, observed_sum: f64, slack: f64) -> f64 {
