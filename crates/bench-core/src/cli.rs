@@ -45,6 +45,14 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
 
+    /// `-v` and `-q`.
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `-v`/`-q`, shared by the tiers ([`CommonArgs`]) and bench-report.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct LogArgs {
     /// More log output on stderr (-v debug, -vv trace)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
@@ -80,6 +88,13 @@ pub enum Verbosity {
 }
 
 impl CommonArgs {
+    /// The verbosity the flags ask for.
+    pub fn verbosity(&self) -> Verbosity {
+        self.log.verbosity()
+    }
+}
+
+impl LogArgs {
     /// The verbosity the flags ask for.
     pub fn verbosity(&self) -> Verbosity {
         match (self.quiet, self.verbose) {

@@ -196,26 +196,45 @@ fn url_password(value: &str) -> Option<&str> {
 }
 
 fn mask_url_passwords(text: &str) -> String {
+    rewrite_url_userinfo(text, |userinfo| match userinfo.split_once(':') {
+        Some((user, password)) if !password.is_empty() && password != MASK => {
+            Some(format!("{user}:{MASK}"))
+        }
+        _ => Some(userinfo.to_owned()),
+    })
+}
+
+/// `text` with the whole `user:password@` (or `token@`) of every URL in it
+/// removed: for command output quoted in a document (a package manager's
+/// stderr names its index URL), where even a user name may be a token.
+pub fn strip_url_userinfo(text: &str) -> String {
+    rewrite_url_userinfo(text, |_| None)
+}
+
+/// Passes the userinfo of every `scheme://userinfo@host` in `text` to
+/// `rewrite`: `Some(s)` puts `s@` back in its place, `None` drops it. The
+/// authority ends at the path, query or fragment, white space, or a quote or
+/// angle bracket (URLs quoted in JSON, shell or HTML).
+fn rewrite_url_userinfo(text: &str, rewrite: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {
         let (head, tail) = rest.split_at(pos + 3);
         out.push_str(head);
         let authority_end = tail
-            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '"')
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>') || c.is_whitespace()
+            })
             .unwrap_or(tail.len());
         let authority = &tail[..authority_end];
         match authority.rsplit_once('@') {
-            Some((userinfo, host)) => match userinfo.split_once(':') {
-                Some((user, password)) if !password.is_empty() && password != MASK => {
-                    out.push_str(user);
-                    out.push(':');
-                    out.push_str(MASK);
+            Some((userinfo, host)) => {
+                if let Some(kept) = rewrite(userinfo) {
+                    out.push_str(&kept);
                     out.push('@');
-                    out.push_str(host);
                 }
-                _ => out.push_str(authority),
-            },
+                out.push_str(host);
+            }
             None => out.push_str(authority),
         }
         rest = &tail[authority_end..];
@@ -454,5 +473,26 @@ mod tests {
                 }
             })
         );
+    }
+
+    #[test]
+    fn userinfo_is_stripped_from_urls() {
+        assert_eq!(
+            strip_url_userinfo(
+                "Looking in indexes: https://user:s3cret@pypi.example.com/simple/ and more"
+            ),
+            "Looking in indexes: https://pypi.example.com/simple/ and more"
+        );
+        assert_eq!(
+            strip_url_userinfo("http://token@127.0.0.1:8080, https://a:b@c.d"),
+            "http://127.0.0.1:8080, https://c.d"
+        );
+        // An @ after the host is not userinfo.
+        assert_eq!(
+            strip_url_userinfo("https://registry.npmjs.org/@types%2fnode x@y"),
+            "https://registry.npmjs.org/@types%2fnode x@y"
+        );
+        assert_eq!(strip_url_userinfo("no url here"), "no url here");
+        assert_eq!(strip_url_userinfo("odd ://"), "odd ://");
     }
 }

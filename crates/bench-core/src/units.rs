@@ -1,6 +1,9 @@
 //! Sizes and durations on the command line: `4k`, `1M`, `1GiB`, `4096`
 //! (binary multiples, as fio reads them) and `30s`, `500ms`, `2m`.
 
+use std::ops::Bound;
+use std::time::Duration;
+
 /// Parses a byte size: a number with an optional `k`, `m`, `g`, `t` suffix
 /// (optionally followed by `i`/`ib`/`b`), all powers of 1024.
 pub fn parse_size(text: &str) -> Result<u64, String> {
@@ -51,16 +54,46 @@ where
 
 /// Parses a duration the way humantime does (`30s`, `1m30s`, `500ms`); a
 /// bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     if let Ok(secs) = t.parse::<f64>()
         && secs.is_finite()
         && secs >= 0.0
     {
-        return Ok(std::time::Duration::from_secs_f64(secs));
+        return Ok(Duration::from_secs_f64(secs));
     }
     humantime::parse_duration(t)
         .map_err(|e| format!("'{text}' is not a duration ({e}); use e.g. 30s, 500ms or 2m"))
+}
+
+/// The range of a duration that must be longer than zero, for
+/// [`parse_duration_in`].
+pub const POSITIVE_DURATION: (Bound<Duration>, Bound<Duration>) =
+    (Bound::Excluded(Duration::ZERO), Bound::Unbounded);
+
+/// [`parse_duration`] for a flag whose value must lie in `range`, with the
+/// bound in the error: `'0.5ms': must be at least 1ms`. An exclusive zero
+/// start reads "longer than 0". The caller puts the flag name in front.
+pub fn parse_duration_in(
+    text: &str,
+    range: impl std::ops::RangeBounds<Duration>,
+) -> Result<Duration, String> {
+    use Bound::{Excluded, Included, Unbounded};
+    let d = parse_duration(text)?;
+    if range.contains(&d) {
+        return Ok(d);
+    }
+    let show = |d: &Duration| humantime::format_duration(*d).to_string();
+    let rule = match (range.start_bound(), range.end_bound()) {
+        (Excluded(min), Unbounded) if min.is_zero() => "must be longer than 0".to_owned(),
+        (Included(min), Unbounded) => format!("must be at least {}", show(min)),
+        (Included(min), Included(max)) => {
+            format!("must be between {} and {}", show(min), show(max))
+        }
+        (Unbounded, Included(max)) => format!("must be at most {}", show(max)),
+        (start, end) => format!("must be within {start:?}..{end:?}"),
+    };
+    Err(format!("'{text}': {rule}"))
 }
 
 /// A byte count for humans: `4k`, `1M`, `1.5G` (binary), exact when it can be.
@@ -121,6 +154,34 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-1").is_err());
+
+        let positive = POSITIVE_DURATION;
+        assert_eq!(
+            parse_duration_in("2s", positive),
+            Ok(Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse_duration_in("0", positive).unwrap_err(),
+            "'0': must be longer than 0"
+        );
+        assert_eq!(
+            parse_duration_in("0.5ms", Duration::from_millis(1)..).unwrap_err(),
+            "'0.5ms': must be at least 1ms"
+        );
+        let window = Duration::from_millis(10)..=Duration::from_secs(600);
+        assert_eq!(
+            parse_duration_in("10ms", window.clone()),
+            Ok(Duration::from_millis(10))
+        );
+        assert_eq!(
+            parse_duration_in("11m", window.clone()).unwrap_err(),
+            "'11m': must be between 10ms and 10m"
+        );
+        assert!(
+            parse_duration_in("soon", window)
+                .unwrap_err()
+                .contains("not a duration")
+        );
     }
 
     #[test]

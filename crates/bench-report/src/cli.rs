@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// List, render and compare e2b-bench results across clouds.
 ///
@@ -21,13 +21,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
 
-    /// More log output on stderr
-    #[arg(short, long, global = true, action = ArgAction::Count)]
-    pub verbose: u8,
-
-    /// Only errors on stderr
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
+    /// `-v` and `-q`.
+    #[command(flatten)]
+    pub log: bench_core::cli::LogArgs,
 
     /// What to do
     #[command(subcommand)]

@@ -28,13 +28,7 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let verbosity = bench_core::cli::CommonArgs {
-        verbose: cli.verbose,
-        quiet: cli.quiet,
-        ..Default::default()
-    }
-    .verbosity();
-    bench_core::logging::init(verbosity);
+    bench_core::logging::init(cli.log.verbosity());
     exit::finish("bench-report", run(cli))
 }
 
@@ -45,7 +39,7 @@ fn run(cli: Cli) -> Result<Status, Failure> {
         Command::List { cloud, history } => list::run(&open()?, cloud.as_deref(), history),
         Command::Render(args) => render::run(&open()?, &args),
         Command::Compare(args) => compare::run(&cli.input, open, &args),
-        Command::Validate { paths } => validate::run(&cli.input, open, &paths, cli.quiet),
+        Command::Validate { paths } => validate::run(&cli.input, open, &paths, cli.log.quiet),
         Command::Import { cloud, source } => {
             if matches!(
                 bench_core::sink::OutputTarget::from_output_dir(&cli.input),

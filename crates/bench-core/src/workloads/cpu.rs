@@ -94,16 +94,8 @@ impl CpuConfig {
         let duration = match &args.time {
             None if quick => QUICK_TIME,
             None => DEFAULT_TIME,
-            Some(text) => {
-                let d = crate::units::parse_duration(text)
-                    .map_err(|e| Failure::usage(format!("--time {e}")))?;
-                if d.is_zero() {
-                    return Err(Failure::usage(format!(
-                        "--time '{text}': must be longer than 0; use e.g. 10s or 500ms"
-                    )));
-                }
-                d
-            }
+            Some(text) => crate::units::parse_duration_in(text, crate::units::POSITIVE_DURATION)
+                .map_err(|e| Failure::usage(format!("--time {e}")))?,
         };
         Ok(CpuConfig {
             threads,

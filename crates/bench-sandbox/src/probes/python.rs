@@ -156,16 +156,11 @@ impl PythonConfig {
         let py_time = match &args.py_time {
             None if quick => QUICK_PY_TIME,
             None => DEFAULT_PY_TIME,
-            Some(text) => {
-                let d = bench_core::units::parse_duration(text)
-                    .map_err(|e| Failure::usage(format!("--py-time {e}")))?;
-                if d < Duration::from_millis(10) || d > Duration::from_secs(600) {
-                    return Err(Failure::usage(format!(
-                        "--py-time '{text}': must be between 10ms and 10m; use e.g. 2s or 500ms"
-                    )));
-                }
-                d
-            }
+            Some(text) => bench_core::units::parse_duration_in(
+                text,
+                Duration::from_millis(10)..=Duration::from_secs(600),
+            )
+            .map_err(|e| Failure::usage(format!("--py-time {e}")))?,
         };
         let workloads = match &args.py_workloads {
             None => WORKLOADS.map(str::to_owned).to_vec(),

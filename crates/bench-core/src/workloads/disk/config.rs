@@ -3,6 +3,7 @@
 //! `--dir`, a `--file` that already exists, not enough free space) is a
 //! one-line usage error naming the flag, in the first second of the run.
 
+use std::ops::Bound;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::exit::Failure;
 use crate::sys::fs::{self as sysfs, Space};
-use crate::units::{format_size, parse_duration, parse_size};
+use crate::units::{POSITIVE_DURATION, format_size, parse_duration_in, parse_size};
 
 use super::DiskArgs;
 
@@ -338,26 +339,21 @@ fn parse_flags(args: &DiskArgs, quick: bool) -> Result<Parsed, Failure> {
             "--iodepth {depth}: must be between 1 and {MAX_IODEPTH}"
         )));
     }
-    let duration = |flag: &str, text: Option<&str>, default: f64| -> Result<Duration, Failure> {
-        match text {
-            None => Ok(Duration::from_secs_f64(default)),
-            Some(t) => parse_duration(t).map_err(|e| Failure::usage(format!("{flag} {e}"))),
-        }
+    let duration = |flag: &str, text: Option<&str>, default: f64, range| match text {
+        None => Ok(Duration::from_secs_f64(default)),
+        Some(t) => parse_duration_in(t, range).map_err(|e| Failure::usage(format!("{flag} {e}"))),
     };
     let runtime = duration(
         "--runtime",
         args.runtime.as_deref(),
         if quick { 1.5 } else { 30.0 },
+        POSITIVE_DURATION,
     )?;
-    if runtime.is_zero() {
-        return Err(Failure::usage(
-            "--runtime 0: must be more than zero; use e.g. 30s",
-        ));
-    }
     let ramp = duration(
         "--ramp",
         args.ramp.as_deref(),
         if quick { 0.25 } else { 5.0 },
+        (Bound::Unbounded, Bound::Unbounded),
     )?;
     if runtime + ramp > Duration::from_secs(24 * 3600) {
         return Err(Failure::usage(

@@ -326,16 +326,8 @@ impl NetworkConfig {
         };
         let timeout = match &args.net_timeout {
             None => DEFAULT_TIMEOUT,
-            Some(text) => {
-                let d = bench_core::units::parse_duration(text)
-                    .map_err(|e| Failure::usage(format!("--net-timeout {e}")))?;
-                if d < Duration::from_millis(1) {
-                    return Err(Failure::usage(format!(
-                        "--net-timeout '{text}': must be at least 1ms; use e.g. 10s"
-                    )));
-                }
-                d
-            }
+            Some(text) => bench_core::units::parse_duration_in(text, Duration::from_millis(1)..)
+                .map_err(|e| Failure::usage(format!("--net-timeout {e}")))?,
         };
         let ca_file = match &args.ca_file {
             None => None,

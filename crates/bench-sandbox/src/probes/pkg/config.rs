@@ -133,16 +133,8 @@ impl PkgConfig {
         let timeout = match &args.install_timeout {
             None if quick => QUICK_INSTALL_TIMEOUT,
             None => DEFAULT_INSTALL_TIMEOUT,
-            Some(text) => {
-                let d = bench_core::units::parse_duration(text)
-                    .map_err(|e| Failure::usage(format!("--install-timeout {e}")))?;
-                if d < Duration::from_secs(1) {
-                    return Err(Failure::usage(format!(
-                        "--install-timeout '{text}': must be at least 1s; use e.g. 300s or 5m"
-                    )));
-                }
-                d
-            }
+            Some(text) => bench_core::units::parse_duration_in(text, Duration::from_secs(1)..)
+                .map_err(|e| Failure::usage(format!("--install-timeout {e}")))?,
         };
         let program = |flag: &str, given: &Option<String>, default: &str| match given {
             Some(p) if p.trim().is_empty() => Err(Failure::usage(format!(

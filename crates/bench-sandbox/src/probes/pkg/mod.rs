@@ -41,6 +41,7 @@ use std::time::Duration;
 
 use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
+use bench_core::redact::strip_url_userinfo;
 use bench_core::schema::{ErrorKind, Sample};
 use bench_core::settings::Settings;
 use serde_json::Value;
@@ -71,27 +72,6 @@ impl ProbeArgs for PkgArgs {
             config: PkgConfig::from_args(self, quick)?,
         }))
     }
-}
-
-/// `text` with the `user:password@` of every URL in it removed.
-pub fn strip_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let authority_end = tail
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#') || c.is_whitespace() || "\"'<>".contains(c)
-            })
-            .unwrap_or(tail.len());
-        match tail[..authority_end].rfind('@') {
-            Some(userinfo_end) => rest = &tail[userinfo_end + 1..],
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The `pkg` probe.
@@ -209,7 +189,7 @@ pub fn run_pkg(config: &PkgConfig, ctx: &Context) -> Result<ProbeOutput, ProbeEr
         .iter()
         .filter_map(|var| {
             let value = std::env::var(var).ok().filter(|v| !v.trim().is_empty())?;
-            Some(((*var).to_owned(), strip_userinfo(&value).into()))
+            Some(((*var).to_owned(), strip_url_userinfo(&value).into()))
         })
         .collect();
     if !indexes.is_empty() {
@@ -240,7 +220,7 @@ fn query(cmd: &mut Command, ctx: &Context) -> Result<Result<String, String>, Int
         Ok(done) => Ok(Err(format!(
             "exited with {}: {}",
             done.status,
-            strip_userinfo(&child::tail(&done.stderr, 2))
+            strip_url_userinfo(&child::tail(&done.stderr, 2))
         ))),
         Err(ChildError::Spawn(e)) => Ok(Err(e.to_string())),
         Err(ChildError::Timeout(_)) => Ok(Err(format!(
@@ -355,7 +335,7 @@ fn install_in(
                 format!(
                     "preparing the environment failed ({}): {}; on Debian/Ubuntu, apt-get install python3-venv python3-pip",
                     done.status,
-                    strip_userinfo(&child::tail(&done.stderr, STDERR_LINES))
+                    strip_url_userinfo(&child::tail(&done.stderr, STDERR_LINES))
                 ),
             ));
         }
@@ -382,7 +362,7 @@ fn install_in(
             format!(
                 "failed ({}): {}",
                 done.status,
-                strip_userinfo(&child::tail(stderr, STDERR_LINES))
+                strip_url_userinfo(&child::tail(stderr, STDERR_LINES))
             ),
         ));
     }
@@ -403,7 +383,7 @@ fn finished(
             format!(
                 "{what} still running after {} s (--install-timeout), killed; last output: {}",
                 timeout.as_secs_f64(),
-                strip_userinfo(&child::tail(&stderr, STDERR_LINES))
+                strip_url_userinfo(&child::tail(&stderr, STDERR_LINES))
             ),
         )),
         Err(ChildError::Spawn(e)) => Err(Outcome::Error(
@@ -518,26 +498,5 @@ mod tests {
                 .is_some_and(|n| n.to_string_lossy().starts_with("e2b-bench-pkg-"))
         );
         assert!(!dir.exists(), "{} was left behind", dir.display());
-    }
-
-    #[test]
-    fn userinfo_is_stripped_from_urls() {
-        assert_eq!(
-            strip_userinfo(
-                "Looking in indexes: https://user:s3cret@pypi.example.com/simple/ and more"
-            ),
-            "Looking in indexes: https://pypi.example.com/simple/ and more"
-        );
-        assert_eq!(
-            strip_userinfo("http://token@127.0.0.1:8080, https://a:b@c.d"),
-            "http://127.0.0.1:8080, https://c.d"
-        );
-        // An @ after the host is not userinfo.
-        assert_eq!(
-            strip_userinfo("https://registry.npmjs.org/@types%2fnode x@y"),
-            "https://registry.npmjs.org/@types%2fnode x@y"
-        );
-        assert_eq!(strip_userinfo("no url here"), "no url here");
-        assert_eq!(strip_userinfo("odd ://"), "odd ://");
     }
 }
