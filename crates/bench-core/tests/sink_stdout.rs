@@ -3,12 +3,9 @@
 //!
 //! The test points file descriptor 1 at a pipe for a moment, so this binary
 //! holds a single test (nothing else may print meanwhile).
-#![allow(unsafe_code)]
-
 mod support;
 
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
 
 use bench_core::sink::{self, OutputTarget, SinkError};
 use support::{check_written, doc};
@@ -20,17 +17,9 @@ fn with_stdout_pipe<T>(close_reader: bool, f: impl FnOnce() -> T) -> (T, Vec<u8>
     // Hold the (reentrant) stdout lock so no other thread writes meanwhile.
     let mut stdout = std::io::stdout().lock();
     stdout.flush().unwrap();
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    // SAFETY: pipe(2) just returned these descriptors; each is owned once.
-    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // SAFETY: plain descriptor calls on descriptors that stay open for the
-    // duration of each call; fd 1 is restored below before returning.
-    let saved = unsafe { libc::dup(1) };
-    assert!(saved >= 0);
-    // SAFETY: as above.
-    assert!(unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&writer), 1) } >= 0);
+    let (reader, writer) = nix::unistd::pipe().unwrap();
+    let saved = nix::unistd::dup(std::io::stdout()).unwrap();
+    nix::unistd::dup2_stdout(&writer).unwrap();
     drop(writer);
     let reading = if close_reader {
         drop(reader);
@@ -44,12 +33,10 @@ fn with_stdout_pipe<T>(close_reader: bool, f: impl FnOnce() -> T) -> (T, Vec<u8>
     };
     let result = f();
     stdout.flush().ok();
-    // SAFETY: restores the saved descriptor onto fd 1 and closes the copy;
-    // this drops the last writing end of the pipe, so the reader sees EOF.
-    unsafe {
-        assert!(libc::dup2(saved, 1) >= 0);
-        libc::close(saved);
-    }
+    // Restoring fd 1 drops the last writing end of the pipe, so the reader
+    // sees EOF; dropping `saved` closes the copy.
+    nix::unistd::dup2_stdout(&saved).unwrap();
+    drop(saved);
     drop(stdout);
     let bytes = reading.map(|t| t.join().unwrap()).unwrap_or_default();
     (result, bytes)
