@@ -1,4 +1,5 @@
-//! Seeded percentile bootstrap of the median.
+//! Seeded percentile bootstrap of the median, and of the ratio of two
+//! samples' medians ([`super::compare()`]'s `ratio_ci95`).
 //!
 //! A bootstrap resample draws n observations with replacement from the n
 //! observed ones; its median is one replicate. After B replicates, the 95%
@@ -155,6 +156,35 @@ pub fn bootstrap_median_ci(xs: &[f64], resamples: usize, seed: u64) -> Option<[f
     bootstrap_median_ci_sorted(&sorted, resamples, seed)
 }
 
+/// The 95% percentile-bootstrap interval of median(b)/median(a) from
+/// `resamples` replicates, each resampling `sa` and `sb` (ascending, finite)
+/// independently, drawn from a generator seeded with `seed`. `None` when a
+/// sample is empty, `resamples` is 0, or a replicate is not finite (a
+/// resampled median of A is 0).
+pub(crate) fn ratio_of_medians_ci(
+    sa: &[f64],
+    sb: &[f64],
+    resamples: usize,
+    seed: u64,
+) -> Option<[f64; 2]> {
+    if sa.is_empty() || sb.is_empty() || resamples == 0 {
+        return None;
+    }
+    let (ma, mb) = (MedianSampler::new(sa), MedianSampler::new(sb));
+    let mut rng = Rng::seed_from_u64(seed);
+    let mut reps = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        let den = ma.draw(&mut rng);
+        let num = mb.draw(&mut rng);
+        let r = num / den;
+        if !r.is_finite() {
+            return None;
+        }
+        reps.push(r);
+    }
+    percentile_interval(&mut reps, CONFIDENCE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +286,23 @@ mod tests {
         let mut reps: Vec<f64> = (0..=100).rev().map(f64::from).collect();
         let [lo, hi] = percentile_interval(&mut reps, 0.95).unwrap();
         assert!((lo - 2.5).abs() < 1e-12 && (hi - 97.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ratio_of_medians_degenerate_inputs() {
+        assert_eq!(ratio_of_medians_ci(&[], &[1.0], 100, 1), None);
+        assert_eq!(ratio_of_medians_ci(&[1.0], &[], 100, 1), None);
+        assert_eq!(ratio_of_medians_ci(&[1.0], &[2.0], 0, 1), None);
+        // A resampled median of A of 0 makes a replicate infinite.
+        assert_eq!(ratio_of_medians_ci(&[0.0, 1.0], &[2.0, 3.0], 100, 1), None);
+        assert_eq!(
+            ratio_of_medians_ci(&[1.0], &[2.0], 100, 1),
+            Some([2.0, 2.0])
+        );
+        let a: Vec<f64> = (1..=30).map(f64::from).collect();
+        let b: Vec<f64> = a.iter().map(|x| 3.0 * x).collect();
+        let ci = ratio_of_medians_ci(&a, &b, 2000, 7).unwrap();
+        assert_eq!(ratio_of_medians_ci(&a, &b, 2000, 7), Some(ci));
+        assert!(ci[0] < 3.0 && 3.0 < ci[1], "{ci:?}");
     }
 }

@@ -18,6 +18,8 @@
 //! | `raw` of a long series | seeded uniform subset (reservoir), in measured order | [`reservoir`] |
 //! | `histogram` of a long series | HdrHistogram bins at 3 significant digits; type-7 quantiles, merging | [`histogram`] |
 //! | A/B verdict | permutation test p < 0.01 and a mean shift over 5% | [`compare`](mod@compare) |
+//! | A/B p-value | permutation test of the difference of means: exact, random splits, tail bound | [`permutation`] |
+//! | A/B p-value of large samples | normal limit of the permutation distribution, with guards | [`normal_limit`] |
 //!
 //! Non-finite observations (NaN, ±∞) are ignored everywhere; nothing here
 //! panics on empty, short or non-finite input.
@@ -42,13 +44,17 @@ pub mod compare;
 pub mod histogram;
 pub mod knee;
 pub mod normal;
+pub mod normal_limit;
 pub mod outliers;
+pub mod permutation;
 pub mod quantile;
 pub mod reservoir;
 pub mod rng;
 pub mod student_t;
 pub mod summary;
 pub mod tail_bound;
+#[cfg(test)]
+mod test_support;
 
 pub use batch::{MAX_BATCHES, batch_means, batch_size};
 pub use bootstrap::{
@@ -57,14 +63,17 @@ pub use bootstrap::{
 };
 pub use compare::{
     CompareOptions, Comparison, DEFAULT_NOISE_THRESHOLD, DEFAULT_RESAMPLES, DEFAULT_SIGNIFICANCE,
-    Direction, NORMAL_LIMIT_MAX_SHARE, NORMAL_LIMIT_MAX_SKEWNESS, NORMAL_LIMIT_WORK_BUDGET,
-    PValueMethod, PermutationTest, Verdict, can_reach_significance, compare, permutation_test,
+    Direction, Verdict, compare,
 };
 pub use histogram::{
     HistogramError, HistogramRanks, HistogramRecorder, Moments, SIGNIFICANT_DIGITS,
     summarize_histogram,
 };
+pub use normal_limit::{
+    NORMAL_LIMIT_MAX_SHARE, NORMAL_LIMIT_MAX_SKEWNESS, NORMAL_LIMIT_WORK_BUDGET,
+};
 pub use outliers::{TUKEY_K, count_tukey_outliers, tukey_fences};
+pub use permutation::{PValueMethod, PermutationTest, can_reach_significance, permutation_test};
 pub use quantile::{median, quantile, quantile_sorted, sorted_finite};
 pub use reservoir::reservoir_indices;
 pub use rng::Rng;

@@ -14,6 +14,8 @@
 //! it is unlinked right after opening (gone on every exit, Ctrl-C or
 //! SIGKILL), free space is checked first, and an existing file or a block
 //! device is used only with `--force` and never removed.
+//!
+//! [`scratch`]: crate::workloads::disk::scratch
 
 pub mod config;
 mod engine_threads;

@@ -7,6 +7,9 @@
 //! DRAM and not from cache; the headline is STREAM's best-time rate and
 //! `raw` the rate of every iteration after the first. Latency ([`latency`])
 //! is the time of one dependent load in a random single-cycle pointer chase.
+//!
+//! [`stream`]: crate::workloads::memory::stream
+//! [`latency`]: crate::workloads::memory::latency
 
 pub mod kernel;
 pub mod latency;
