@@ -8,7 +8,7 @@
 //! The child enters the namespace between fork and exec
 //! (`CommandExt::pre_exec`), where only async-signal-safe work is allowed:
 //! [`Plan::new`] prepares every path and the id maps in the parent, and
-//! [`enter`] makes nothing but syscalls (through nix, which passes a `&CStr`
+//! `enter` makes nothing but syscalls (through nix, which passes a `&CStr`
 //! through without copying and reports plain errno values). As root it
 //! unshares the mount namespace alone; otherwise (or when root may not) a
 //! user namespace too, mapping our uid and gid to themselves.
@@ -91,7 +91,7 @@ pub async fn make_dirs(workdir: &Path) -> std::io::Result<()> {
 }
 
 /// Everything the child needs to enter the namespace, prepared before the
-/// fork so that [`enter`] allocates nothing.
+/// fork so that `enter` allocates nothing.
 #[derive(Debug)]
 pub struct Plan {
     /// `"<uid> <uid> 1\n"` and the same for the gid, with a user namespace.

@@ -1,10 +1,10 @@
 //! The control plane: E2B's REST API (`/sandboxes`, `/v2/sandboxes`,
 //! `/templates`), `/health`, and the emulator's admin routes (`/_sim/…`).
 //!
-//! One file per resource: [`create`] (v1 and v2 creates), [`sandbox`] (one
-//! sandbox: get, kill, timeout, refresh), [`resume`] (pause, resume,
-//! connect), [`list`] (v1 and v2 listings), [`templates`], [`admin`]
-//! (`/_sim/…`), and [`middleware`] (rate limit, auth, injected faults).
+//! One file per resource: `create` (v1 and v2 creates), `sandbox` (one
+//! sandbox: get, kill, timeout, refresh), `resume` (pause, resume,
+//! connect), `list` (v1 and v2 listings), `templates`, `admin`
+//! (`/_sim/…`), and `middleware` (rate limit, auth, injected faults).
 
 mod admin;
 mod create;
