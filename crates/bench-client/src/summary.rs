@@ -20,7 +20,7 @@ use bench_core::stats;
 use serde_json::{Map, Value, json};
 
 /// The file name of the summary (contract: "Files").
-pub const FILE_NAME: &str = bench_core::schema::SUMMARY_FILE;
+pub const FILE_NAME: &str = file::SUMMARY_REPORT;
 
 /// The value of the summary's `schema` field.
 pub const SCHEMA: &str = bench_core::schema::SUMMARY_SCHEMA;

@@ -45,7 +45,7 @@ pub mod file {
             /// bench-host `templates`: the template inventory.
             TEMPLATES = "06_templates.json",
             /// bench-client's per-cloud summary (not a result document).
-            SUMMARY_REPORT = crate::schema::SUMMARY_FILE,
+            SUMMARY_REPORT = "summary_report.json",
         }
     }
     names! {
@@ -53,6 +53,10 @@ pub mod file {
         DOCUMENTED {
             /// bench-client `info`.
             CLIENT_INFO = "00_client_info.json",
+            /// bench-host `info`.
+            HOST_INFO = "00_host_info.json",
+            /// bench-sandbox `info`.
+            SANDBOX_INFO = "00_sandbox_info.json",
             /// bench-client `pause`.
             PAUSE_RESUME = "02_pause_resume.json",
         }
@@ -73,6 +77,10 @@ pub mod suite {
         DOCUMENTED {
             /// [`super::file::CLIENT_INFO`].
             CLIENT_INFO = "client_info",
+            /// [`super::file::HOST_INFO`].
+            HOST_INFO = "host_info",
+            /// [`super::file::SANDBOX_INFO`].
+            SANDBOX_INFO = "sandbox_info",
             /// [`super::file::COLD_START`].
             COLD_START = "cold_start",
             /// [`super::file::WARM_START`].

@@ -7,20 +7,34 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::contract::{file, suite};
 use crate::exit::{Failure, Status};
+use crate::schema::Tier;
 use crate::settings::Settings;
 
 /// File name of the info document for a tier.
-pub fn file_name(settings: &Settings) -> String {
-    format!("00_{}_info.json", settings.tier.as_str())
+pub fn file_name(settings: &Settings) -> &'static str {
+    match settings.tier {
+        Tier::Client => file::CLIENT_INFO,
+        Tier::Host => file::HOST_INFO,
+        Tier::Sandbox => file::SANDBOX_INFO,
+    }
+}
+
+/// Suite of the info document for a tier.
+fn suite_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Client => suite::CLIENT_INFO,
+        Tier::Host => suite::HOST_INFO,
+        Tier::Sandbox => suite::SANDBOX_INFO,
+    }
 }
 
 /// Writes the info document with `parameters` and logs a one-line summary.
 pub fn run(settings: &Settings, parameters: BTreeMap<String, Value>) -> Result<Status, Failure> {
     let sink = settings.open_sink()?;
     let started = crate::time::now_rfc3339();
-    let suite = format!("{}_info", settings.tier.as_str());
-    let mut doc = settings.document(&suite, started);
+    let mut doc = settings.document(suite_name(settings.tier), started);
     doc.parameters = parameters;
     if let Some(path) = settings.env.file_path() {
         doc.parameters
@@ -46,7 +60,7 @@ pub fn run(settings: &Settings, parameters: BTreeMap<String, Value>) -> Result<S
         fp.cloud_vendor,
     );
     let location = sink
-        .write(&file_name(settings), &doc)
+        .write(file_name(settings), &doc)
         .map_err(|e| Failure::runtime(e.to_string()))?;
     tracing::info!("wrote {location}");
     Ok(Status::Complete)

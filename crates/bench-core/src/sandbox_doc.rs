@@ -5,13 +5,11 @@
 
 use serde_json::{Value, json};
 
+use crate::contract::suite::SANDBOX_PERFORMANCE;
 use crate::exit::Failure;
 use crate::paste::{PasteError, unframe};
 use crate::schema::{ResultDocument, SCHEMA_VERSION, Tier};
 use crate::schema_check;
-
-/// The suite bench-sandbox writes with `run` and its probe subcommands.
-pub const SANDBOX_SUITE: &str = "sandbox_performance";
 
 /// The checked document in `text` (framed by `--paste` or bare JSON); every
 /// error names `shown` (a file, "stdin", "the sandbox's stdout") and says
@@ -68,9 +66,9 @@ pub fn parse(text: &str, shown: &str) -> Result<ResultDocument, Failure> {
     }
     let doc: ResultDocument = serde_json::from_value(value)
         .map_err(|e| Failure::usage(format!("{shown}: wrong schema: {e}")))?;
-    if doc.tier != Tier::Sandbox || doc.suite != SANDBOX_SUITE {
+    if doc.tier != Tier::Sandbox || doc.suite != SANDBOX_PERFORMANCE {
         return Err(Failure::usage(format!(
-            "{shown}: this is a {} document of suite '{}' written by {}; expected a bench-sandbox result (suite '{SANDBOX_SUITE}', from `bench-sandbox run`)",
+            "{shown}: this is a {} document of suite '{}' written by {}; expected a bench-sandbox result (suite '{SANDBOX_PERFORMANCE}', from `bench-sandbox run`)",
             doc.tier.as_str(),
             doc.suite,
             doc.tool.name

@@ -12,10 +12,9 @@ use serde_json::Value;
 /// The version written into every document and the only one this build reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The file of bench-client's per-cloud summary (contract: "Files"), which is
-/// not a result document.
-pub const SUMMARY_FILE: &str = "summary_report.json";
-/// The `schema` field of that summary; bumped when a field changes meaning.
+/// The `schema` field of bench-client's per-cloud summary
+/// ([`crate::contract::file::SUMMARY_REPORT`], not a result document); bumped
+/// when a field changes meaning.
 pub const SUMMARY_SCHEMA: &str = "e2b-bench-summary/1";
 
 /// One suite's results: what ran, where, with which parameters, and every

@@ -7,12 +7,10 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use bench_core::contract::file;
 use bench_core::exit::{Failure, Status};
 use bench_core::sandbox_doc::{Provenance, parse, stamp};
 use bench_core::sink::OutputTarget;
-
-/// The file an imported paste is stored as (contract).
-pub const FILE_NAME: &str = "sandbox_performance_manual.json";
 
 /// Reads `source` (a path, or `-` for stdin), checks it and stores it for
 /// `cloud` under `input`.
@@ -32,7 +30,7 @@ pub fn run(input: &Path, cloud: &str, source: &str) -> Result<Status, Failure> {
     let sink = bench_core::sink::open(&OutputTarget::Dir(dir.clone()))
         .map_err(|e| Failure::usage(format!("--input {}: {e}", input.display())))?;
     let wrote = sink
-        .write(FILE_NAME, &doc)
+        .write(file::SANDBOX_PERFORMANCE_MANUAL, &doc)
         .map_err(|e| Failure::runtime(e.to_string()))?;
     tracing::info!(
         "imported {} samples and {} errors from {shown} as {wrote}",

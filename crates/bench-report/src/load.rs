@@ -3,19 +3,17 @@
 //! [`Skipped`] entry naming the file and the reason: never fatal, because one
 //! bad copy must not hide every other cloud's results.
 
+use bench_core::contract::{file, suite};
 use bench_core::schema::{ResultDocument, SCHEMA_VERSION};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::source::{FileRef, Source};
 
-/// The file name of an imported sandbox paste (contract).
-pub const MANUAL_SANDBOX_FILE: &str = "sandbox_performance_manual.json";
-
 /// True for an imported paste, also under a node-qualified name
 /// (`sandbox_performance_manual.node-a.json`).
 pub fn is_manual_sandbox(file_name: &str) -> bool {
-    bench_core::shard::parse_file_name(file_name).base == MANUAL_SANDBOX_FILE
+    bench_core::shard::parse_file_name(file_name).base == file::SANDBOX_PERFORMANCE_MANUAL
 }
 
 /// A document that passed every check.
@@ -111,7 +109,7 @@ pub fn parse(bytes: &[u8]) -> Result<(ResultDocument, Vec<TemplateBuild>), Strin
         return Err(unsupported(u64::from(doc.schema_version)));
     }
     check(&doc)?;
-    let templates = if doc.suite == "templates" {
+    let templates = if doc.suite == suite::TEMPLATES {
         inventory(bytes)?
     } else {
         Vec::new()

@@ -9,16 +9,12 @@
 
 use std::path::{Path, PathBuf};
 
+use bench_core::contract::file::SUMMARY_REPORT;
 use bench_core::exit::Failure;
 use bench_core::sink::{HISTORY_DIR, ObjectSink, OutputTarget};
 
 /// The directory under the root that holds rendered reports, never results.
 pub const REPORTS_DIR: &str = "reports";
-
-/// bench-client's per-cloud summary (contract: "Files"). Not a result
-/// document: it is listed apart from them ([`Source::listing`]) and linked
-/// from the report, never parsed as one.
-pub use bench_core::schema::SUMMARY_FILE;
 
 /// One result file found under the root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +111,7 @@ impl Source {
     }
 
     /// Every result file, sorted by relative path; `history` adds earlier
-    /// runs; `cloud` keeps one cloud. Summaries ([`SUMMARY_FILE`]) are not
+    /// runs; `cloud` keeps one cloud. Summaries ([`SUMMARY_REPORT`]) are not
     /// result files and are left out.
     pub fn files(&self, cloud: Option<&str>, history: bool) -> Result<Vec<FileRef>, Failure> {
         Ok(self.listing(cloud, history)?.results)
@@ -157,7 +153,7 @@ impl Source {
 
 /// True for the name of a summary, qualified or not.
 fn is_summary_name(file_name: &str) -> bool {
-    bench_core::shard::parse_file_name(file_name).base == SUMMARY_FILE
+    bench_core::shard::parse_file_name(file_name).base == SUMMARY_REPORT
 }
 
 /// A relative path as a result file, if it is laid out like one.
@@ -212,7 +208,7 @@ fn local_json_files(root: &Path) -> std::io::Result<Vec<String>> {
 }
 
 /// Every `*.json` file under `dir`, recursively, sorted, except summaries
-/// ([`SUMMARY_FILE`], not result documents); directories named in `skip`
+/// ([`SUMMARY_REPORT`], not result documents); directories named in `skip`
 /// are not entered.
 pub fn json_files_under(dir: &Path, skip: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bench_core::contract::file;
+use bench_core::contract::{file, suite};
 use bench_core::exit::{Failure, Status};
-use bench_core::sandbox_doc::{self, Provenance, SANDBOX_SUITE};
+use bench_core::sandbox_doc::{self, Provenance};
 use bench_core::schema::{ErrorEntry, ErrorKind, ResultDocument, Tier};
 use bench_core::shard::Shard;
 use e2b_wire::process::Event;
@@ -199,7 +199,7 @@ impl Merged {
                 // as the jump box (client tier) saw them.
                 let mut d = run
                     .settings
-                    .document(SANDBOX_SUITE, bench_core::time::now_rfc3339());
+                    .document(suite::SANDBOX_PERFORMANCE, bench_core::time::now_rfc3339());
                 d.tier = Tier::Client;
                 d.parameters = run.parameters.clone();
                 d

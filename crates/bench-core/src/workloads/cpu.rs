@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::contract::metric;
 use crate::exit::Failure;
 use crate::interrupt::Interrupt;
 use crate::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
@@ -400,7 +401,7 @@ pub fn samples(runs: &[CpuRun], max_prime: u64) -> Vec<Sample> {
         .iter()
         .map(|run| {
             Sample::from_series(
-                "cpu.events_per_second",
+                metric::CPU_EVENTS_PER_SECOND,
                 "events/s",
                 run.interval_rates.clone(),
             )
@@ -417,7 +418,7 @@ pub fn samples(runs: &[CpuRun], max_prime: u64) -> Vec<Sample> {
                 run.threads,
             ) {
                 samples.push(
-                    Sample::new("cpu.scaling_efficiency", "ratio", efficiency)
+                    Sample::new(metric::CPU_SCALING_EFFICIENCY, "ratio", efficiency)
                         .label("threads", run.threads)
                         .label("max_prime", max_prime),
                 );

@@ -17,6 +17,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use bench_core::contract::metric;
 use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::schema::Sample;
@@ -162,7 +163,7 @@ impl Probe for KvmProbe {
         match time_vm_creates(&kvm, self.iterations, ctx) {
             Ok(us) => out
                 .samples
-                .push(Sample::from_series("kvm.vm_create_us", "us", us)),
+                .push(Sample::from_series(metric::KVM_VM_CREATE_US, "us", us)),
             Err(e) => return Ok(stopped(out, "VM create", e)),
         }
 
@@ -177,7 +178,7 @@ impl Probe for KvmProbe {
         match time_vcpu_creates(&kvm, self.iterations, ctx) {
             Ok(us) => out
                 .samples
-                .push(Sample::from_series("kvm.vcpu_create_us", "us", us)),
+                .push(Sample::from_series(metric::KVM_VCPU_CREATE_US, "us", us)),
             Err(e) => return Ok(stopped(out, "vCPU create", e)),
         }
 
@@ -214,7 +215,7 @@ impl Probe for KvmProbe {
                     );
                 }
                 out.samples.push(Sample::from_long_series(
-                    "kvm.exit_roundtrip_ns",
+                    metric::KVM_EXIT_ROUNDTRIP_NS,
                     "ns",
                     ns,
                     RAW_LIMIT,

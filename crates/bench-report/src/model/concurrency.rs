@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use bench_core::contract::metric;
 use bench_core::schema::Tier;
 use bench_core::stats::knee::{DEFAULT_MIN_GAIN, find_knee};
 use serde::Serialize;
@@ -19,13 +20,6 @@ use serde_json::Value;
 use super::{Collected, Series, labels_text, slug};
 use crate::charts::Chart;
 use crate::format;
-
-/// Throughput at each level: the set's defining metric.
-pub const THROUGHPUT: &str = "sandbox.creates_per_second";
-/// Latency whose p95 is shown against concurrency.
-pub const TTI: &str = "sandbox.time_to_interactive_ms";
-/// Share of successful creates at each level.
-pub const SUCCESS: &str = "sandbox.success_rate";
 
 /// One template (and schedule) of the sweep across clouds.
 #[derive(Debug, Serialize)]
@@ -135,7 +129,7 @@ pub fn build(collected: &Collected<'_>) -> Vec<ConcurrencySet> {
     for (i, row) in collected.rows.iter().enumerate() {
         // Lifecycle rows have no schedule; a cold start is no concurrency level.
         if row.key.tier != Tier::Client
-            || row.key.metric != TTI
+            || row.key.metric != metric::SANDBOX_TIME_TO_INTERACTIVE_MS
             || row.key.labels.get("mode").is_some_and(|m| m == "cold")
         {
             continue;
@@ -148,13 +142,13 @@ pub fn build(collected: &Collected<'_>) -> Vec<ConcurrencySet> {
         .rows
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.key.tier == Tier::Client && r.key.metric == SUCCESS)
+        .filter(|(_, r)| r.key.tier == Tier::Client && r.key.metric == metric::SANDBOX_SUCCESS_RATE)
         .map(|(i, r)| (&r.key.labels, i))
         .collect();
 
     let mut groups: Vec<Group> = Vec::new();
     for (at, row) in collected.rows.iter().enumerate() {
-        if row.key.tier != Tier::Client || row.key.metric != THROUGHPUT {
+        if row.key.tier != Tier::Client || row.key.metric != metric::SANDBOX_CREATES_PER_SECOND {
             continue;
         }
         let Some((rest, bits)) = split(&row.key.labels, false) else {

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bench_core::contract::suite;
 use serde::Serialize;
 
 use crate::format;
@@ -61,7 +62,7 @@ pub fn build(docs: &[Loaded], clouds: &[String]) -> Drift {
     let mut with_inventory = BTreeSet::new();
     for d in docs
         .iter()
-        .filter(|d| d.file.history_run.is_none() && d.doc.suite == "templates")
+        .filter(|d| d.file.history_run.is_none() && d.doc.suite == suite::TEMPLATES)
     {
         let Some(c) = clouds.iter().position(|c| *c == d.file.cloud) else {
             continue;

@@ -39,6 +39,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use bench_core::contract::metric;
 use bench_core::schema::{ErrorEntry, Histogram, ResultDocument, Sample, Tier};
 use bench_core::shard::{Shard, parse_file_name};
 use bench_core::stats::histogram::unit_scale;
@@ -387,8 +388,8 @@ fn shard_total(metric: &str, unit: &str, values: &[f64]) -> f64 {
     let max = || values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let min = || values.iter().copied().fold(f64::INFINITY, f64::min);
     match metric {
-        "sandbox.wall_clock_ms" => max(),
-        "sandbox.time_to_first_ready_ms" => min(),
+        metric::SANDBOX_WALL_CLOCK_MS => max(),
+        metric::SANDBOX_TIME_TO_FIRST_READY_MS => min(),
         _ if unit.ends_with("/s") || unit == "count" => values.iter().sum(),
         _ => mean(values),
     }

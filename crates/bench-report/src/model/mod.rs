@@ -20,6 +20,7 @@ pub mod storage;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bench_core::contract::metric;
 use bench_core::stats::{self, CompareOptions, Direction, Verdict};
 use serde::Serialize;
 
@@ -249,10 +250,10 @@ pub struct ProbeErrorRow {
 /// Metrics that describe a configuration rather than a performance: no
 /// cloud is "better" for having more hugepages reserved.
 const INFORMATIONAL: [&str; 4] = [
-    "hugepages.total",
-    "hugepages.free",
-    "hugepages.pool_fraction_of_memory",
-    "templates.count",
+    metric::HUGEPAGES_TOTAL,
+    metric::HUGEPAGES_FREE,
+    metric::HUGEPAGES_POOL_FRACTION,
+    metric::TEMPLATES_COUNT,
 ];
 
 /// Units of counts and sizes, which are inventories, not performance

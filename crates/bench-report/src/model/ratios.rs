@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use bench_core::contract::metric::MEMORY_BANDWIDTH;
 use bench_core::schema::Tier;
 use bench_core::stats::{CompareOptions, Direction, Verdict};
 use serde::Serialize;
@@ -69,7 +70,9 @@ const SANDBOX_ONLY_LABELS: [&str; 2] = ["template", "source"];
 /// The `parameters.<probe>` entry that says which code a workload ran, when
 /// the two tiers may have chosen differently: STREAM's calibrated kernel.
 fn code_choice<'a>(metric: &str, series: &Series<'a>) -> Option<&'a str> {
-    metric.strip_prefix("memory.bandwidth")?;
+    if metric != MEMORY_BANDWIDTH {
+        return None;
+    }
     series
         .from
         .doc

@@ -11,17 +11,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use bench_core::contract::metric;
 use bench_core::schema::Tier;
 use serde::Serialize;
 
 use super::{Cell, Collected, Row, labels_text, slug};
 use crate::charts::Chart;
 use crate::format;
-
-/// Latency of one ranged GET.
-pub const RANGE_LATENCY: &str = "storage.range_get_latency_ms";
-/// Throughput (with `access=range`: all ranged GETs of a level).
-pub const BANDWIDTH: &str = "storage.get_bandwidth_bytes_per_second";
 
 /// One chunk size (and source object) across clouds.
 #[derive(Debug, Serialize)]
@@ -107,7 +103,7 @@ pub fn build(collected: &Collected<'_>, rows: &[Row]) -> Vec<StorageSet> {
         .enumerate()
         .filter(|(i, r)| {
             host(*i)
-                && r.key.metric == BANDWIDTH
+                && r.key.metric == metric::STORAGE_GET_BANDWIDTH
                 && r.key.labels.get("access").is_some_and(|a| a == "range")
         })
         .map(|(i, r)| (without(&r.key.labels, &["access"]), i))
@@ -115,7 +111,7 @@ pub fn build(collected: &Collected<'_>, rows: &[Row]) -> Vec<StorageSet> {
     // Groups: labels but concurrency → (level text, level, latency row).
     let mut groups: Vec<Group> = Vec::new();
     for (i, row) in collected.rows.iter().enumerate() {
-        if !host(i) || row.key.metric != RANGE_LATENCY {
+        if !host(i) || row.key.metric != metric::STORAGE_RANGE_GET_LATENCY_MS {
             continue;
         }
         let Some(text) = row.key.labels.get("concurrency") else {

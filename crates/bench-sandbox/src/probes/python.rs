@@ -17,6 +17,7 @@
 use std::process::Command;
 use std::time::Duration;
 
+use bench_core::contract::metric::{PYTHON_IMPORT_MS, PYTHON_OPS_PER_SECOND, PYTHON_STARTUP_MS};
 use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::schema::{ErrorKind, Sample};
@@ -355,7 +356,7 @@ pub fn ops_sample(name: &str, chunks: &[(f64, f64)]) -> Sample {
     let rates = chunks.iter().map(|(ops, secs)| ops / secs).collect();
     let ops: f64 = chunks.iter().map(|c| c.0).sum();
     let secs: f64 = chunks.iter().map(|c| c.1).sum();
-    Sample::from_series("python.ops_per_second", "ops/s", rates)
+    Sample::from_series(PYTHON_OPS_PER_SECOND, "ops/s", rates)
         .with_value(if secs > 0.0 { ops / secs } else { 0.0 })
         .label("workload", name)
 }
@@ -588,9 +589,8 @@ fn startup(
             }
         }
         if !ms.is_empty() {
-            out.samples.push(
-                Sample::from_series("python.startup_ms", "ms", ms).label("workload", workload),
-            );
+            out.samples
+                .push(Sample::from_series(PYTHON_STARTUP_MS, "ms", ms).label("workload", workload));
         }
     }
     Ok(())
@@ -710,7 +710,7 @@ fn imports(
         }
         if !ms.is_empty() {
             out.samples
-                .push(Sample::from_series("python.import_ms", "ms", ms).label("module", module));
+                .push(Sample::from_series(PYTHON_IMPORT_MS, "ms", ms).label("module", module));
         }
     }
     if !preloaded.is_empty() {

@@ -9,6 +9,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::contract::metric;
 use crate::schema::Sample;
 use crate::stats::Rng;
 
@@ -188,10 +189,10 @@ impl Recorder {
         };
         let iops = ios as f64 / seconds;
         let iops_sample =
-            label(Sample::from_series("disk.iops", "ops/s", rates.clone()).with_value(iops));
+            label(Sample::from_series(metric::DISK_IOPS, "ops/s", rates.clone()).with_value(iops));
         let bandwidth = label(
             Sample::from_series(
-                "disk.bandwidth_bytes_per_second",
+                metric::DISK_BANDWIDTH,
                 "bytes/s",
                 rates.iter().map(|r| r * bs).collect(),
             )
@@ -227,7 +228,8 @@ fn latency_sample(latencies_us: Vec<f32>, seed: u64) -> (Sample, Option<usize>) 
     let all: Vec<f64> = latencies_us.iter().map(|&x| f64::from(x)).collect();
     drop(latencies_us);
     let n = all.len();
-    let sample = Sample::from_long_series("disk.latency_us", "us", all, RAW_LATENCY_CAP, seed);
+    let sample =
+        Sample::from_long_series(metric::DISK_LATENCY_US, "us", all, RAW_LATENCY_CAP, seed);
     (sample, (n > RAW_LATENCY_CAP).then_some(n))
 }
 

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::contract::metric;
 use crate::exit::Failure;
 use crate::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use crate::schema::{ErrorKind, Sample};
@@ -344,7 +345,7 @@ impl Probe for DiskProbe {
             );
             match fsync_latencies(&file, cfg.fsync_ops, cfg.seed, ctx) {
                 Ok(latencies) => out.samples.push(Sample::from_series(
-                    "disk.fsync_latency_us",
+                    metric::DISK_FSYNC_LATENCY_US,
                     "us",
                     latencies,
                 )),

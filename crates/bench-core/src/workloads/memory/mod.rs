@@ -20,6 +20,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::contract::metric;
 use crate::exit::Failure;
 use crate::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use crate::schema::{ErrorKind, Sample};
@@ -472,7 +473,7 @@ pub fn run_memory(config: &MemoryConfig, ctx: &Context) -> Result<ProbeOutput, P
             );
             out.samples.push(
                 Sample::from_series(
-                    "memory.bandwidth_bytes_per_second",
+                    metric::MEMORY_BANDWIDTH,
                     "bytes/s",
                     run.iteration_rates(kernel),
                 )
@@ -504,7 +505,7 @@ pub fn run_memory(config: &MemoryConfig, ctx: &Context) -> Result<ProbeOutput, P
         Some(run) => {
             out.fact("latency_loads_per_round", run.loads_per_round);
             out.samples.push(
-                Sample::from_series("memory.latency_ns", "ns", run.ns_per_load)
+                Sample::from_series(metric::MEMORY_LATENCY_NS, "ns", run.ns_per_load)
                     .label("size", run.bytes),
             );
         }

@@ -13,6 +13,7 @@ mod kernel;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use bench_core::contract::metric;
 use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::schema::{ErrorKind, Sample};
@@ -24,7 +25,6 @@ use crate::sys::mmap::{HUGE_2M, HugepageAdvice, Mapping, base_page_size};
 use kernel::{COVERS_NODE_FRACTION, Meminfo, Pool};
 
 const NAME: &str = "hugepages";
-const BANDWIDTH_METRIC: &str = "hugepages.fault_bandwidth_bytes_per_second";
 const DEFAULT_FAULT_SIZE: usize = 512 << 20;
 const QUICK_FAULT_SIZE: usize = 128 << 20;
 const DEFAULT_ITERATIONS: u32 = 5;
@@ -299,7 +299,10 @@ impl HugepagesProbe {
             );
         }
         tracing::debug!("{NAME}: {label}: {rates:?} bytes/s");
-        Ok(Sample::from_series(BANDWIDTH_METRIC, "bytes/s", rates).label("page", label))
+        Ok(
+            Sample::from_series(metric::HUGEPAGES_FAULT_BANDWIDTH, "bytes/s", rates)
+                .label("page", label),
+        )
     }
 
     /// Bytes to map with 2 MiB hugetlb pages: `--fault-size`, clamped to the
@@ -423,10 +426,12 @@ fn report_state(state: &State, out: &mut ProbeOutput) {
                 "bytes": pool.bytes(),
             }),
         );
-        out.samples
-            .push(Sample::new("hugepages.total", "pages", pool.nr as f64).label("page", &label));
-        out.samples
-            .push(Sample::new("hugepages.free", "pages", pool.free as f64).label("page", &label));
+        out.samples.push(
+            Sample::new(metric::HUGEPAGES_TOTAL, "pages", pool.nr as f64).label("page", &label),
+        );
+        out.samples.push(
+            Sample::new(metric::HUGEPAGES_FREE, "pages", pool.free as f64).label("page", &label),
+        );
     }
     // A kernel without the sysfs pools still has the default-size counters.
     if state.pools.is_empty()
@@ -434,10 +439,11 @@ fn report_state(state: &State, out: &mut ProbeOutput) {
             (m.hugepages_total, m.hugepages_free, m.hugepage_size_bytes)
     {
         let label = kernel::page_label(size);
+        out.samples.push(
+            Sample::new(metric::HUGEPAGES_TOTAL, "pages", total as f64).label("page", &label),
+        );
         out.samples
-            .push(Sample::new("hugepages.total", "pages", total as f64).label("page", &label));
-        out.samples
-            .push(Sample::new("hugepages.free", "pages", free as f64).label("page", &label));
+            .push(Sample::new(metric::HUGEPAGES_FREE, "pages", free as f64).label("page", &label));
     }
     out.fact("pools", Value::Object(pools));
 
@@ -446,7 +452,7 @@ fn report_state(state: &State, out: &mut ProbeOutput) {
     if let Some(fraction) = coverage.fraction {
         out.fact("pool_fraction_of_memory", fraction);
         out.samples.push(Sample::new(
-            "hugepages.pool_fraction_of_memory",
+            metric::HUGEPAGES_POOL_FRACTION,
             "ratio",
             fraction,
         ));
@@ -494,7 +500,7 @@ mod tests {
     fn bandwidth<'a>(out: &'a ProbeOutput, page: &str) -> Option<&'a Sample> {
         out.samples
             .iter()
-            .find(|s| s.metric == BANDWIDTH_METRIC && s.labels["page"] == page)
+            .find(|s| s.metric == metric::HUGEPAGES_FAULT_BANDWIDTH && s.labels["page"] == page)
     }
 
     /// A fake /proc and /sys: meminfo, one 2 MiB pool, THP mode.
@@ -619,7 +625,11 @@ mod tests {
         let interrupt = bench_core::interrupt::Interrupt::new();
         interrupt.trigger();
         let out = probe(2 << 20, 1).run(&Context::new(interrupt)).unwrap();
-        assert!(out.samples.iter().all(|s| s.metric != BANDWIDTH_METRIC));
+        assert!(
+            out.samples
+                .iter()
+                .all(|s| s.metric != metric::HUGEPAGES_FAULT_BANDWIDTH)
+        );
         assert!(out.samples.iter().any(|s| s.metric == "hugepages.total"));
         assert_eq!(out.errors.last().unwrap().kind, ErrorKind::Interrupted);
     }

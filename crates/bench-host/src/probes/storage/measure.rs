@@ -9,6 +9,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bench_core::contract::metric;
 use bench_core::probe::{Context, ProbeError, ProbeOutput};
 use bench_core::schema::{ErrorKind, Sample};
 use bench_core::sink::{OpenedStore, describe_store_error};
@@ -195,7 +196,7 @@ impl Run<'_> {
             put_ms.push(ms(started.elapsed()));
         }
         out.samples.push(
-            Sample::from_series("storage.put_latency_ms", "ms", put_ms)
+            Sample::from_series(metric::STORAGE_PUT_LATENCY_MS, "ms", put_ms)
                 .label("backend", self.backend())
                 .label("object_size", size)
                 .label("concurrency", 1)
@@ -207,7 +208,7 @@ impl Run<'_> {
             ttfb.push(ms(t.ttfb));
         }
         out.samples.push(
-            Sample::from_series("storage.get_ttfb_ms", "ms", ttfb)
+            Sample::from_series(metric::STORAGE_GET_TTFB_MS, "ms", ttfb)
                 .label("backend", self.backend())
                 .label("object_size", size)
                 .label("concurrency", 1),
@@ -251,7 +252,7 @@ impl Run<'_> {
             )));
         }
         out.samples.push(
-            Sample::from_series("storage.list_latency_ms", "ms", list_ms)
+            Sample::from_series(metric::STORAGE_LIST_LATENCY_MS, "ms", list_ms)
                 .label("backend", self.backend())
                 .label("object_count", found)
                 .label("concurrency", 1),
@@ -290,25 +291,29 @@ impl Run<'_> {
                     .label("concurrency", 1)
             };
             out.samples.push(
-                labels(Sample::from_series("storage.put_latency_ms", "ms", put_ms))
-                    .label("method", method),
+                labels(Sample::from_series(
+                    metric::STORAGE_PUT_LATENCY_MS,
+                    "ms",
+                    put_ms,
+                ))
+                .label("method", method),
             );
             out.samples.push(
                 labels(Sample::from_series(
-                    "storage.put_bandwidth_bytes_per_second",
+                    metric::STORAGE_PUT_BANDWIDTH,
                     "bytes/s",
                     put_bw,
                 ))
                 .label("method", method),
             );
             out.samples.push(labels(Sample::from_series(
-                "storage.get_ttfb_ms",
+                metric::STORAGE_GET_TTFB_MS,
                 "ms",
                 ttfb,
             )));
             out.samples.push(
                 labels(Sample::from_series(
-                    "storage.get_bandwidth_bytes_per_second",
+                    metric::STORAGE_GET_BANDWIDTH,
                     "bytes/s",
                     get_bw,
                 ))
@@ -337,7 +342,7 @@ impl Run<'_> {
         );
         let elapsed = self.upload(&key, size, block).await?;
         out.samples.push(
-            Sample::from_series("storage.put_latency_ms", "ms", vec![ms(elapsed)])
+            Sample::from_series(metric::STORAGE_PUT_LATENCY_MS, "ms", vec![ms(elapsed)])
                 .label("backend", self.backend())
                 .label("object_size", size)
                 .label("concurrency", 1)
@@ -422,18 +427,14 @@ impl Run<'_> {
                     .label("concurrency", concurrency)
             };
             out.samples.push(labels(Sample::from_series(
-                "storage.range_get_latency_ms",
+                metric::STORAGE_RANGE_GET_LATENCY_MS,
                 "ms",
                 latencies,
             )));
             out.samples.push(
                 labels(
-                    Sample::from_series(
-                        "storage.get_bandwidth_bytes_per_second",
-                        "bytes/s",
-                        round_bw,
-                    )
-                    .with_value(bytes as f64 / wall.as_secs_f64()),
+                    Sample::from_series(metric::STORAGE_GET_BANDWIDTH, "bytes/s", round_bw)
+                        .with_value(bytes as f64 / wall.as_secs_f64()),
                 )
                 .label("access", "range"),
             );
@@ -481,7 +482,7 @@ impl Run<'_> {
             ttfb.push(ms(t.ttfb));
         }
         out.samples.push(
-            Sample::from_series("storage.get_ttfb_ms", "ms", ttfb)
+            Sample::from_series(metric::STORAGE_GET_TTFB_MS, "ms", ttfb)
                 .label("backend", self.backend())
                 .label("object_size", first)
                 .label("concurrency", 1)

@@ -19,6 +19,7 @@ mod measure;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bench_core::contract;
 use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::settings::Settings;
@@ -43,8 +44,8 @@ const MAX_OBJECT: u64 = 64 << 30;
 /// `cloud_storage`), which `bench-host storage` writes.
 pub fn suite(quick: bool) -> bench_core::suite::Suite {
     bench_core::suite::Suite {
-        file_name: "05_cloud_storage.json".into(),
-        name: "cloud_storage".into(),
+        file_name: contract::file::CLOUD_STORAGE.into(),
+        name: contract::suite::CLOUD_STORAGE.into(),
         parameters: std::collections::BTreeMap::from([("quick".into(), json!(quick))]),
     }
 }

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use bench_core::contract::{file, metric, suite};
 use bench_core::exit::{Failure, Status};
 use bench_core::interrupt::Interrupt;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
@@ -35,12 +36,7 @@ use audit::{Finding, Snapshot, Source};
 use scan::{BUILDS_DIR, Build, Cache, ROOTFS};
 
 const NAME: &str = "templates";
-/// The document (contract).
-pub const FILE_NAME: &str = "06_templates.json";
-/// Its `suite`.
-pub const SUITE: &str = "templates";
 use bench_core::settings::DEFAULT_STORAGE_DIR;
-const METRIC: &str = "templates.rootfs_read_bandwidth_bytes_per_second";
 
 /// How the result is shown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -250,8 +246,9 @@ impl Probe for TemplatesProbe {
         let caches = scan::caches(&self.root);
         for status in ["ok", "alias", "invalid"] {
             let n = builds.iter().filter(|b| b.status == status).count();
-            out.samples
-                .push(Sample::new("templates.count", "count", n as f64).label("status", status));
+            out.samples.push(
+                Sample::new(metric::TEMPLATES_COUNT, "count", n as f64).label("status", status),
+            );
         }
         out.fact("builds", builds.len());
         if self.read {
@@ -306,11 +303,15 @@ impl TemplatesProbe {
                             not_dropped.push(b.build_id.clone());
                         }
                         out.samples.push(
-                            Sample::from_series(METRIC, "bytes/s", pass.segments.clone())
-                                .with_value(pass.bandwidth())
-                                .label("template_id", &template)
-                                .label("build_id", &b.build_id)
-                                .label("cache", cache),
+                            Sample::from_series(
+                                metric::TEMPLATES_ROOTFS_READ_BANDWIDTH,
+                                "bytes/s",
+                                pass.segments.clone(),
+                            )
+                            .with_value(pass.bandwidth())
+                            .label("template_id", &template)
+                            .label("build_id", &b.build_id)
+                            .label("cache", cache),
                         );
                     }
                     Err(ProbeError::Interrupted) => {
@@ -343,8 +344,8 @@ impl TemplatesProbe {
 /// The templates document's suite.
 pub fn suite() -> Suite {
     Suite {
-        file_name: FILE_NAME.into(),
-        name: SUITE.into(),
+        file_name: file::TEMPLATES.into(),
+        name: suite::TEMPLATES.into(),
         parameters: BTreeMap::new(),
     }
 }
@@ -424,17 +425,19 @@ pub fn run_probe(
         writes,
         |doc| {
             let inv = inventory.lock().unwrap_or_else(|e| e.into_inner());
-            sink.write_json(FILE_NAME, &document_json(doc, &inv))
+            sink.write_json(file::TEMPLATES, &document_json(doc, &inv))
         },
     );
     progress.finish();
     if let Some(e) = write_error {
         return Err(Failure::runtime(format!(
-            "could not write {FILE_NAME}: {e}"
+            "could not write {}: {e}",
+            file::TEMPLATES
         )));
     }
     tracing::info!(
-        "{SUITE}: {} samples, {} errors, written to {}",
+        "{}: {} samples, {} errors, written to {}",
+        suite::TEMPLATES,
         doc.samples.len(),
         doc.errors.len(),
         sink.location()
@@ -504,7 +507,7 @@ mod tests {
             .unwrap();
         let out = probe.run(&Context::uninterruptible()).unwrap();
         assert_eq!(out.facts["builds"], 1);
-        let doc = settings().document(SUITE, "2026-01-01T00:00:00Z".into());
+        let doc = settings().document("templates", "2026-01-01T00:00:00Z".into());
         let inv = probe.inventory();
         let value = document_json(&doc, &inv.lock().unwrap());
         assert_eq!(value["templates"][0]["build_id"], "b1");

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use bench_core::contract::metric;
 use bench_core::schema::ResultDocument;
 
 use super::Inventory;
@@ -90,7 +91,7 @@ pub fn render(doc: &ResultDocument, inv: &Inventory) -> String {
     let reads: Vec<Vec<String>> = doc
         .samples
         .iter()
-        .filter(|s| s.metric == super::METRIC)
+        .filter(|s| s.metric == metric::TEMPLATES_ROOTFS_READ_BANDWIDTH)
         .map(|s| {
             let l = |k: &str| s.labels.get(k).cloned().unwrap_or_default();
             vec![

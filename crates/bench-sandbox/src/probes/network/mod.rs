@@ -40,6 +40,9 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use bench_core::contract::metric::{
+    NETWORK_DNS_MS, NETWORK_HTTP_BANDWIDTH, NETWORK_HTTP_TTFB_MS, NETWORK_TCP_CONNECT_MS,
+};
 use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::redact::redact_str;
@@ -714,9 +717,8 @@ fn measure_dns(
         json!(addrs.iter().map(|a| a.ip().to_string()).collect::<Vec<_>>()),
     );
     if !times.is_empty() {
-        m.samples.push(
-            Sample::from_series("network.dns_ms", "ms", times).label("target", &target.label),
-        );
+        m.samples
+            .push(Sample::from_series(NETWORK_DNS_MS, "ms", times).label("target", &target.label));
     }
     addrs
 }
@@ -763,9 +765,8 @@ fn measure_tcp(
         }
     }
     if !times.is_empty() {
-        m.samples.push(
-            Sample::from_series("network.tcp_connect_ms", "ms", times).label("target", label),
-        );
+        m.samples
+            .push(Sample::from_series(NETWORK_TCP_CONNECT_MS, "ms", times).label("target", label));
     }
     Some(address)
 }
@@ -830,10 +831,9 @@ fn measure_http(
     m.facts.insert("downloads".into(), Value::from(downloads));
     if !rates.is_empty() {
         m.samples
-            .push(Sample::from_series("network.http_ttfb_ms", "ms", ttfb).label("target", label));
+            .push(Sample::from_series(NETWORK_HTTP_TTFB_MS, "ms", ttfb).label("target", label));
         m.samples.push(
-            Sample::from_series("network.http_bandwidth_bytes_per_second", "bytes/s", rates)
-                .label("target", label),
+            Sample::from_series(NETWORK_HTTP_BANDWIDTH, "bytes/s", rates).label("target", label),
         );
     }
 }

@@ -39,6 +39,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use bench_core::contract::metric::PKG_INSTALL_MS;
 use bench_core::exit::Failure;
 use bench_core::probe::{Context, Probe, ProbeArgs, ProbeError, ProbeOutput};
 use bench_core::redact::strip_url_userinfo;
@@ -273,7 +274,7 @@ fn run_manager(
 fn push_sample(out: &mut ProbeOutput, manager: Manager, package: &str, ms: Vec<f64>) {
     if !ms.is_empty() {
         out.samples.push(
-            Sample::from_series("pkg.install_ms", "ms", ms)
+            Sample::from_series(PKG_INSTALL_MS, "ms", ms)
                 .label("manager", manager.as_str())
                 .label("package", package),
         );
