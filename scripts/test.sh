@@ -73,6 +73,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The pasteable build has no built-in TLS; it must lint clean too.
 cargo clippy -p bench-sandbox --no-default-features --all-targets --locked -- -D warnings
 
+step "rustdoc: no broken intra-doc links"
+# Module docs point at each other; a rename that breaks a link fails here.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
 step "no unused dependencies (cargo machete)"
 # A declared-but-unused dependency costs build time everywhere and hides what
 # a crate really needs; an intentional one goes in the crate's

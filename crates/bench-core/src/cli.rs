@@ -13,9 +13,6 @@ use clap::{ArgAction, Args};
 pub struct CommonArgs {
     /// Where result files go: a directory, or an s3://, gs://, az://, file://
     /// URL [default: outputs/<cloud>; bench-sandbox: stdout]
-    // This doc comment is clap's --help text, so `<cloud>` stays as typed;
-    // rustdoc would read it as an HTML tag.
-    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long, global = true, value_name = "DIR|URL")]
     pub output_dir: Option<String>,
 

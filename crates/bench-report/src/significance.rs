@@ -1,5 +1,5 @@
 //! The significance test behind every verdict of the report and of
-//! `compare`: bench-core's [`compare`](bench_core::stats::compare) on the raw
+//! `compare`: bench-core's [`compare`](fn@bench_core::stats::compare) on the raw
 //! observations in the order they were taken, with long series reduced to
 //! batch means first ([`bench_core::stats::batch`]).
 
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bench_core::stats::{self, CompareOptions, Comparison, MAX_BATCHES};
 
-/// Calls of [`test`] and the time spent in them, summed over threads: the
+/// Calls of [`test`](fn@test) and the time spent in them, summed over threads: the
 /// share of a render's CPU time the verdicts cost (`-v` prints it;
 /// scripts/bench-report.sh reads it).
 static CALLS: AtomicU64 = AtomicU64::new(0);

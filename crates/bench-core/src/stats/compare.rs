@@ -359,41 +359,6 @@ mod tests {
     }
 
     #[test]
-    fn direction_rules() {
-        use Direction::{HigherIsBetter as Up, LowerIsBetter as Down};
-        for u in [
-            "ops/s",
-            "bytes/s",
-            "events/s",
-            "MiB/s",
-            "req/min",
-            "ops_per_second",
-            "per_second",
-            "IOPS",
-            "Mbps",
-            "ratio",
-            "%",
-            "percent",
-            "ops/ms",
-        ] {
-            assert_eq!(Direction::from_unit(u), Up, "{u}");
-        }
-        for u in [
-            "ns", "us", "µs", "ms", "s", "min", "ms/op", "bytes", "count", "", "cycles",
-        ] {
-            assert_eq!(Direction::from_unit(u), Down, "{u}");
-        }
-        assert_eq!(Direction::from_metric("net.tx", "bytes/s"), Up);
-        assert_eq!(Direction::from_metric("sandbox.create", "ms"), Down);
-        assert_eq!(Direction::from_metric("api.error_rate", "%"), Down);
-        assert_eq!(Direction::from_metric("cpu.steal", "%"), Down);
-        assert_eq!(Direction::from_metric("api.success_rate", "%"), Up);
-        assert_eq!(Direction::from_metric("disk.throughput", "MB"), Up);
-        assert_eq!(Direction::from_metric("memory.rss", "bytes"), Down);
-        assert_eq!(Direction::default(), Down);
-    }
-
-    #[test]
     fn serde_names() {
         assert_eq!(
             serde_json::to_value(Verdict::NoDifference).unwrap(),

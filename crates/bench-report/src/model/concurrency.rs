@@ -5,7 +5,7 @@
 //!
 //! The knee is the document's own (`parameters.knee.<template>`, written by
 //! bench-client) when it names one for this set, else
-//! [`find_knee`](bench_core::stats::knee::find_knee) on the plotted
+//! [`bench_core::stats::knee::find_knee`] on the plotted
 //! throughputs. The chart ([`crate::charts::concurrency`]) and the tables of
 //! the HTML and Markdown reports are drawn from these sets.
 

@@ -34,7 +34,7 @@
 //! Host documents of several nodes also keep each node's own figure: after
 //! each merged sample come the nodes' samples with the label `node=<name>`,
 //! so a fleet's slow node is visible rather than averaged away
-//! ([`super::collect`] keeps those rows right after their merged row).
+//! ([`super::collect`](mod@super::collect) keeps those rows right after their merged row).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -5,7 +5,7 @@
 //! For each row (tier × metric × labels) and cloud: the headline value, p95
 //! and confidence interval; the ratio to the baseline cloud; a mark on the
 //! best cloud; and, where both clouds kept raw observations, bench-core's
-//! significance verdict ([`bench_core::stats::compare`]).
+//! significance verdict ([`bench_core::stats::compare`](mod@bench_core::stats::compare)).
 //!
 //! The concurrency sweep is also summarised per template and level, with
 //! each cloud's knee ([`concurrency`]).

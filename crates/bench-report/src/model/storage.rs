@@ -6,7 +6,7 @@
 //! The rows are the ordinary ones (`storage.range_get_latency_ms` and
 //! `storage.get_bandwidth_bytes_per_second` with `access=range`), so the
 //! verdicts are the same as in the metric tables. The `backend` label is not
-//! part of a storage row's key (see [`super::collect`]): S3 on one cloud and
+//! part of a storage row's key (see [`super::collect`](mod@super::collect)): S3 on one cloud and
 //! GCS on another measure the same workload; each cell names its backend.
 
 use std::collections::{BTreeMap, HashMap};
