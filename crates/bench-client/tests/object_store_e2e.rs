@@ -17,8 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use bench_core::schema::ResultDocument;
-use bench_testkit::client::http;
-use bench_testkit::service::{self, Server};
+use bench_testkit::{moto, service};
 
 const BUCKET: &str = "fleet-results";
 /// The root `bench-report render --input` reads: `<root>/<cloud>/`.
@@ -98,23 +97,9 @@ fn succeed(cmd: &mut Command, what: &str) -> String {
     stderr
 }
 
-/// Anonymous-enough S3 requests: moto checks a signature is present, not
-/// its value.
-fn s3_get(port: u16, path: &str) -> Vec<u8> {
-    let auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00".to_owned();
-    let r = http(port, "GET", path, &[("Authorization", auth)], b"").unwrap();
-    assert_eq!(
-        r.status,
-        200,
-        "{path}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
-    r.body
-}
-
 /// The keys under `prefix` (one ListObjectsV2 page is plenty here).
 fn s3_keys(port: u16, prefix: &str) -> BTreeSet<String> {
-    let body = s3_get(port, &format!("/{BUCKET}?list-type=2&prefix={prefix}"));
+    let body = moto::get_ok(port, &format!("/{BUCKET}?list-type=2&prefix={prefix}"));
     let text = String::from_utf8(body).unwrap();
     assert!(!text.contains("<IsTruncated>true"), "{text}");
     text.split("<Key>")
@@ -162,28 +147,24 @@ fn csv_fields(line: &str) -> Vec<String> {
 
 #[test]
 fn host_client_and_report_meet_in_one_bucket() {
-    let Some(moto) = service::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
+    let Some(server) = moto::start(BUCKET) else {
         return;
     };
-    let port = service::free_port();
-    let server = Server::start(&moto, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
-    let created = http(port, "PUT", &format!("/{BUCKET}"), &[], b"").unwrap();
-    assert_eq!(created.status, 200);
+    let port = server.port;
 
     let dir = tempfile::tempdir().unwrap();
     let storage_root = dir.path().join("e2b-storage");
     template_tree(&storage_root);
     std::fs::write(
         dir.path().join(".e2b_env"),
-        format!(
-            "export AWS_ACCESS_KEY_ID=testing\n\
-             export AWS_SECRET_ACCESS_KEY={AWS_SECRET}\n\
-             export AWS_REGION=us-east-1\n\
-             export AWS_ENDPOINT_URL={}\n\
-             export STORAGE_URL=s3://{BUCKET}/probe\n\
-             export E2B_STORAGE_DIR={}\n",
-            server.base_url(),
-            storage_root.display()
+        service::exports(
+            &moto::client_env(&server.base_url(), AWS_SECRET)
+                .into_iter()
+                .chain([
+                    ("STORAGE_URL", format!("s3://{BUCKET}/probe")),
+                    ("E2B_STORAGE_DIR", storage_root.display().to_string()),
+                ])
+                .collect::<Vec<_>>(),
         ),
     )
     .unwrap();
@@ -234,7 +215,7 @@ fn host_client_and_report_meet_in_one_bucket() {
     assert_eq!(s3_keys(port, &prefix), expected);
     assert_eq!(s3_keys(port, "probe/"), BTreeSet::new());
     for file in FILES {
-        let bytes = s3_get(port, &format!("/{BUCKET}/{prefix}{file}"));
+        let bytes = moto::get_ok(port, &format!("/{BUCKET}/{prefix}{file}"));
         let text = String::from_utf8(bytes).unwrap();
         assert!(!text.contains(AWS_SECRET), "{file} holds the S3 secret");
         support::assert_no_secret_in(&text, file);

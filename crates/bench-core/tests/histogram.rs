@@ -1,9 +1,9 @@
 //! A long series written as a document keeps a subset in `raw`, yet its
 //! percentiles, p99.9 included, can be recomputed from the file alone.
 
-use std::collections::BTreeMap;
+mod support;
 
-use bench_core::schema::{Fingerprint, ResultDocument, SCHEMA_VERSION, Sample, Tier, Tool};
+use bench_core::schema::{ResultDocument, Sample};
 use bench_core::stats::{HistogramRecorder, Rng, quantile_sorted, sorted_finite};
 
 const N: usize = 300_000;
@@ -18,29 +18,12 @@ fn latencies() -> Vec<f64> {
         .collect()
 }
 
-fn document(samples: Vec<Sample>) -> ResultDocument {
-    ResultDocument {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool::new("bench-host", "0.1.0"),
-        tier: Tier::Host,
-        suite: "host_performance".to_owned(),
-        cloud: "local".to_owned(),
-        run_id: "r".to_owned(),
-        started_at: "2026-11-22T10:15:00Z".to_owned(),
-        finished_at: "2026-11-22T10:19:41Z".to_owned(),
-        fingerprint: Fingerprint::default(),
-        parameters: BTreeMap::new(),
-        samples,
-        errors: Vec::new(),
-    }
-}
-
 #[test]
 fn percentiles_of_every_observation_come_back_from_the_json() {
     let xs = latencies();
     let sorted = sorted_finite(&xs);
     let sample = Sample::from_long_series("disk.latency_us", "us", xs, CAP, 1);
-    let json = serde_json::to_string_pretty(&document(vec![sample])).unwrap();
+    let json = serde_json::to_string_pretty(&support::document("r", vec![sample])).unwrap();
 
     let doc = ResultDocument::from_json(&json).unwrap();
     let s = &doc.samples[0];

@@ -1,16 +1,19 @@
 //! az:// against a real Azurite blob server on a free loopback port,
-//! configured through the standard AZURE_* environment variables (emulator
-//! mode) as a user would.
+//! configured through the standard AZURE_* variables handed to the sink as
+//! an explicit list (what `sink::open` builds from the process environment),
+//! so the test never touches its own environment.
 //!
-//! This binary holds a single test because it sets process environment
-//! variables (which must not race with other threads reading them).
+//! Azurite is addressed as any Azure-compatible endpoint (account, key,
+//! `AZURE_STORAGE_ENDPOINT`), not in emulator mode: object_store reads the
+//! emulator's `AZURITE_BLOB_STORAGE_URL` from the process environment
+//! only. bench-host's tests/storage.rs covers emulator mode through a child
+//! process's environment.
 #![cfg(feature = "object-store")]
 
 mod support;
 
 use bench_core::sink::{self, ObjectSink, OutputTarget};
 use bench_testkit::azurite;
-use bench_testkit::service::{self, Server};
 use support::{check_written, doc};
 
 const NAME: &str = "04_host_performance.json";
@@ -18,39 +21,21 @@ const CONTAINER: &str = "bench-results";
 
 #[test]
 fn azure_sink_against_azurite() {
-    let Some(exe) = service::service("azurite-blob", "E2B_BENCH_AZURITE_BLOB") else {
+    let Some(server) = azurite::start(CONTAINER) else {
         return;
     };
-    let port = service::free_port();
-    let port_arg = port.to_string();
-    let server = Server::start(
-        &exe,
-        &[
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            &port_arg,
-            "--inMemoryPersistence",
-            "--disableTelemetry",
-            // object_store may speak a newer API version than this Azurite.
-            "--skipApiVersionCheck",
-        ],
-        port,
-    );
-    azurite::create_container(port, CONTAINER);
-
-    // SAFETY: this is the only test in this binary and it has not started any
-    // thread that reads the environment yet (the server is a child process).
-    #[allow(unsafe_code)]
-    unsafe {
-        std::env::set_var("AZURE_STORAGE_USE_EMULATOR", "true");
-        std::env::set_var("AZURITE_BLOB_STORAGE_URL", server.base_url());
-        std::env::set_var("AZURE_STORAGE_ACCOUNT_NAME", azurite::ACCOUNT);
-        std::env::set_var("AZURE_STORAGE_ACCOUNT_KEY", azurite::KEY);
-    }
+    let port = server.port;
+    // Path-style: the account is the endpoint's first path segment.
+    let endpoint = format!("{}/{}", server.base_url(), azurite::ACCOUNT);
+    let env = [
+        ("AZURE_STORAGE_ACCOUNT_NAME", azurite::ACCOUNT),
+        ("AZURE_STORAGE_ACCOUNT_KEY", azurite::KEY),
+        ("AZURE_STORAGE_ENDPOINT", endpoint.as_str()),
+        ("AZURE_ALLOW_HTTP", "true"),
+    ];
 
     let url = format!("az://{CONTAINER}/outputs/azure");
-    let sink = sink::open(&OutputTarget::from_output_dir(&url).unwrap()).unwrap();
+    let sink = sink::open_with_env(&OutputTarget::from_output_dir(&url).unwrap(), env).unwrap();
     assert_eq!(sink.location(), url);
 
     // Read back independently with a SharedKey-signed GET.
@@ -79,7 +64,7 @@ fn azure_sink_against_azurite() {
     sink.write(NAME, &again).unwrap();
     let second = object(NAME).unwrap();
     assert!(String::from_utf8_lossy(&second).contains("\"samples\": []"));
-    let concrete = ObjectSink::open(&url).unwrap();
+    let concrete = ObjectSink::open_with_env(&url, env).unwrap();
     assert_eq!(
         concrete.list().unwrap(),
         vec![NAME.to_owned()],
@@ -107,11 +92,14 @@ fn azure_sink_against_azurite() {
     );
 
     // A missing container fails at open, on one line, without the key.
-    let e = sink::open(&OutputTarget::Object("az://no-such-container/p".into()))
-        .err()
-        .expect("no such container")
-        .to_string();
-    eprintln!("missing bucket: {e}");
+    let e = sink::open_with_env(
+        &OutputTarget::Object("az://no-such-container/p".into()),
+        env,
+    )
+    .err()
+    .expect("no such container")
+    .to_string();
+    eprintln!("missing container: {e}");
     assert!(
         e.starts_with("az://no-such-container/p/.e2b-bench-probe-"),
         "{e}"

@@ -1,8 +1,7 @@
 //! s3:// against a real moto_server on a free loopback port, configured the
-//! way users configure it: through the standard AWS_* environment variables.
-//!
-//! This binary holds a single test because it sets process environment
-//! variables (which must not race with other threads reading them).
+//! way users configure it: the standard AWS_* variables, here handed to the
+//! sink as an explicit list (what `sink::open` builds from the process
+//! environment), so the test never touches its own environment.
 #![cfg(feature = "object-store")]
 
 mod support;
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bench_core::sink::{self, ObjectSink, OutputTarget};
 use bench_testkit::client::http;
-use bench_testkit::service::{self, Server};
+use bench_testkit::{moto, service};
 use support::{check_written, doc};
 
 const NAME: &str = "04_host_performance.json";
@@ -19,56 +18,32 @@ const BUCKET: &str = "bench-results";
 /// Must never appear in an error message.
 const SECRET_KEY: &str = "moto-secret-key-0f3c9";
 
+/// `moto::client_env` as the `(name, value)` list the sink takes.
+fn pairs<'a>(env: &'a [(&'static str, String)]) -> impl Iterator<Item = (&'a str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str()))
+}
+
 #[test]
 fn s3_sink_against_moto() {
-    let Some(exe) = service::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
+    let Some(server) = moto::start(BUCKET) else {
         return;
     };
-    let port = service::free_port();
-    let server = Server::start(&exe, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
-    let r = http(port, "PUT", &format!("/{BUCKET}"), &[], b"").unwrap();
-    assert_eq!(
-        r.status,
-        200,
-        "create bucket: {}",
-        String::from_utf8_lossy(&r.body)
-    );
-
-    // SAFETY: this is the only test in this binary and it has not started any
-    // thread that reads the environment yet (the server is a child process).
-    #[allow(unsafe_code)]
-    unsafe {
-        for var in [
-            "AWS_ENDPOINT_URL_S3",
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-            "AWS_ALLOW_HTTP",
-        ] {
-            std::env::remove_var(var);
-        }
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
-        std::env::set_var("AWS_REGION", "us-east-1");
-        // No AWS_ALLOW_HTTP: an http:// endpoint implies it.
-        std::env::set_var("AWS_ENDPOINT_URL", server.base_url());
-    }
+    let port = server.port;
+    let env = moto::client_env(&server.base_url(), SECRET_KEY);
 
     let url = format!("s3://{BUCKET}/outputs/aws");
     let target = OutputTarget::from_output_dir(&url).unwrap();
-    let sink = sink::open(&target).unwrap();
+    let sink = sink::open_with_env(&target, pairs(&env)).unwrap();
     assert_eq!(sink.location(), url);
 
     // Write; read back independently over plain HTTP to prove the object
-    // key is <prefix>/<file_name>. moto rejects anonymous GETs (403) but does
-    // not verify signatures, so any SigV4-shaped Authorization header passes.
+    // key is <prefix>/<file_name>.
     let object = |key: &str| {
-        let auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00".to_owned();
-        let path = format!("/{BUCKET}/outputs/aws/{key}");
-        let r = http(port, "GET", &path, &[("Authorization", auth)], b"").unwrap();
+        let r = moto::get(port, &format!("/{BUCKET}/outputs/aws/{key}"));
         match r.status {
             200 => Some(r.body),
             404 => None,
-            other => panic!("GET {path}: {other} {}", String::from_utf8_lossy(&r.body)),
+            other => panic!("GET {key}: {other} {}", String::from_utf8_lossy(&r.body)),
         }
     };
     assert_eq!(
@@ -82,7 +57,7 @@ fn s3_sink_against_moto() {
     let mut again = doc("run-a");
     again.samples.clear();
     sink.write(NAME, &again).unwrap();
-    let concrete = ObjectSink::open(&url).unwrap();
+    let concrete = ObjectSink::open_with_env(&url, pairs(&env)).unwrap();
     assert_eq!(
         concrete.list().unwrap(),
         vec![NAME.to_owned()],
@@ -118,10 +93,13 @@ fn s3_sink_against_moto() {
     assert_eq!(listing.len(), 4, "{listing:?}");
 
     // A missing bucket fails at open, on one line, without the secret key.
-    let e = sink::open(&OutputTarget::Object("s3://no-such-bucket/p".into()))
-        .err()
-        .expect("no such bucket")
-        .to_string();
+    let e = sink::open_with_env(
+        &OutputTarget::Object("s3://no-such-bucket/p".into()),
+        pairs(&env),
+    )
+    .err()
+    .expect("no such bucket")
+    .to_string();
     eprintln!("missing bucket: {e}");
     assert!(
         e.starts_with("s3://no-such-bucket/p/.e2b-bench-probe-"),
@@ -131,14 +109,14 @@ fn s3_sink_against_moto() {
     assert!(!e.contains(SECRET_KEY), "{e}");
 
     // An endpoint nobody listens on fails fast, not after minutes.
-    let closed = service::free_port();
+    let closed = moto::client_env(
+        &format!("http://127.0.0.1:{}", service::free_port()),
+        SECRET_KEY,
+    );
     let started = Instant::now();
-    let e = ObjectSink::open_with_options(
-        &url,
-        [("aws_endpoint", format!("http://127.0.0.1:{closed}"))],
-    )
-    .expect_err("closed port")
-    .to_string();
+    let e = ObjectSink::open_with_env(&url, pairs(&closed))
+        .expect_err("closed port")
+        .to_string();
     eprintln!("closed port: {e}");
     assert!(
         started.elapsed() < Duration::from_secs(15),

@@ -4,36 +4,21 @@
 
 use assert_cmd::Command;
 use bench_core::schema::ResultDocument;
-use bench_testkit::client::http;
-use bench_testkit::service::{self, Server};
+use bench_testkit::{moto, service};
 
 const BUCKET: &str = "host-results";
 const SECRET_KEY: &str = "zq-moto-secret-e2e";
 
 #[test]
 fn info_writes_to_s3_with_credentials_from_the_env_file() {
-    let Some(exe) = service::service("moto_server", "E2B_BENCH_MOTO_SERVER") else {
+    let Some(server) = moto::start(BUCKET) else {
         return;
     };
-    let port = service::free_port();
-    let server = Server::start(&exe, &["-H", "127.0.0.1", "-p", &port.to_string()], port);
-    assert_eq!(
-        http(port, "PUT", &format!("/{BUCKET}"), &[], b"")
-            .unwrap()
-            .status,
-        200
-    );
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join(".e2b_env"),
-        format!(
-            "export AWS_ACCESS_KEY_ID=testing\n\
-             export AWS_SECRET_ACCESS_KEY={SECRET_KEY}\n\
-             export AWS_REGION=us-east-1\n\
-             export AWS_ENDPOINT_URL={}\n",
-            server.base_url()
-        ),
+        service::exports(&moto::client_env(&server.base_url(), SECRET_KEY)),
     )
     .unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bench-host"));
@@ -56,19 +41,12 @@ fn info_writes_to_s3_with_credentials_from_the_env_file() {
     );
     assert!(!stderr.contains(SECRET_KEY));
 
-    // Read back over plain HTTP (moto checks the presence of a signature,
-    // not its value).
-    let auth = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00".to_owned();
-    let r = http(
-        port,
-        "GET",
+    // Read back over plain HTTP.
+    let body = moto::get_ok(
+        server.port,
         &format!("/{BUCKET}/outputs/aws/00_host_info.json"),
-        &[("Authorization", auth)],
-        b"",
-    )
-    .unwrap();
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let doc = ResultDocument::from_json(&String::from_utf8(r.body).unwrap()).unwrap();
+    );
+    let doc = ResultDocument::from_json(&String::from_utf8(body).unwrap()).unwrap();
     assert_eq!(
         (doc.suite.as_str(), doc.run_id.as_str()),
         ("host_info", "e2e-1")

@@ -4,14 +4,12 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use bench_core::schema::ResultDocument;
 use bench_core::sink::{ObjectSink, Sink};
+use bench_testkit::{moto, service};
 use support::fixtures::{self, CloudSpec};
 use support::{report, run};
 
@@ -51,77 +49,13 @@ fn renders_and_lists_from_a_file_url() {
     assert!(csv.contains(",gcp,"), "{csv}");
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
-}
-
-/// A child process killed on drop.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One plain HTTP/1.1 request; the status code.
-fn http(port: u16, method: &str, path: &str) -> std::io::Result<u16> {
-    let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut head = String::new();
-    s.read_to_string(&mut head)?;
-    head.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("no status line: {head:.80}")))
-}
-
 #[test]
 fn renders_from_s3_with_credentials_from_the_env_file() {
-    let Some(exe) = support::tool(
-        &["moto_server"],
-        "E2B_BENCH_MOTO_SERVER",
-        "source scripts/test-tools.sh",
-    ) else {
+    let Some(server) = moto::start("results") else {
         return;
     };
-    let port = free_port();
-    let logs = tempfile::tempdir().unwrap();
-    let log = std::fs::File::create(logs.path().join("moto.log")).unwrap();
-    let _server = Killed(
-        Command::new(&exe)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let started = Instant::now();
-    while http(port, "GET", "/").is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "moto did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(http(port, "PUT", "/results").unwrap(), 200);
-
     let secret = "moto-secret-7d2e";
-    let env = [
-        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
-        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", secret.to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-    ];
+    let env = moto::client_env(&server.base_url(), secret);
     // Upload the way a tier does: through bench-core's object sink.
     for (cloud, speed, seed) in [("aws", 1.0, 1), ("gcp", 0.85, 2)] {
         let url = format!("s3://results/outputs/{cloud}");
@@ -140,13 +74,7 @@ fn renders_from_s3_with_credentials_from_the_env_file() {
 
     let dir = tempfile::tempdir().unwrap();
     let env_file = dir.path().join("e2b_env");
-    std::fs::write(
-        &env_file,
-        env.iter()
-            .map(|(k, v)| format!("export {k}={v}\n"))
-            .collect::<String>(),
-    )
-    .unwrap();
+    std::fs::write(&env_file, service::exports(&env)).unwrap();
     let with_env = |cmd: &mut Command| {
         for var in AWS_VARS {
             cmd.env_remove(var);
@@ -183,7 +111,7 @@ fn renders_from_s3_with_credentials_from_the_env_file() {
     // Wrong credentials: one line naming the URL, exit 2, the secret never shown.
     std::fs::write(
         &env_file,
-        format!("export AWS_ENDPOINT_URL=http://127.0.0.1:{}\nexport AWS_ACCESS_KEY_ID=x\nexport AWS_SECRET_ACCESS_KEY={secret}\nexport AWS_REGION=us-east-1\n", free_port()),
+        format!("export AWS_ENDPOINT_URL=http://127.0.0.1:{}\nexport AWS_ACCESS_KEY_ID=x\nexport AWS_SECRET_ACCESS_KEY={secret}\nexport AWS_REGION=us-east-1\n", service::free_port()),
     )
     .unwrap();
     let mut bad = report(input);

@@ -1,5 +1,6 @@
-//! Requests to Azurite signed with its published development key
-//! (SharedKey), for what object_store does not do: creating a container.
+//! Azurite (Azure Blob) for the object-store tests: started on a free
+//! loopback port, and requests signed with its published development key
+//! (SharedKey) for what object_store does not do: creating a container.
 
 use std::time::SystemTime;
 
@@ -7,12 +8,38 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::client::{Reply, http};
+use crate::service::{self, Server};
 
 /// Azurite's well-known development account.
 pub const ACCOUNT: &str = "devstoreaccount1";
 /// Its published key (not a secret).
 pub const KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// Starts azurite-blob (`E2B_BENCH_AZURITE_BLOB` or PATH) in memory with
+/// `container` created; `None` when it is absent and the test is skipped
+/// ([`service::service`]).
+pub fn start(container: &str) -> Option<Server> {
+    let exe = service::service("azurite-blob", "E2B_BENCH_AZURITE_BLOB")?;
+    let port = service::free_port();
+    let port_arg = port.to_string();
+    let server = Server::start(
+        &exe,
+        &[
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            &port_arg,
+            "--inMemoryPersistence",
+            "--disableTelemetry",
+            // object_store may speak a newer API version than this Azurite.
+            "--skipApiVersionCheck",
+        ],
+        port,
+    );
+    create_container(port, container);
+    Some(server)
+}
 
 /// A SharedKey-signed request to Azurite (path-style:
 /// `/devstoreaccount1/<container>[/<blob>]`), `query` as `(name, value)`.

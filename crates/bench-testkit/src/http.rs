@@ -52,13 +52,52 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
 }
 
-pub(crate) type Routes = Arc<Mutex<HashMap<String, Response>>>;
+/// The routes and the request log of a running server, shared by its
+/// connection threads (the plain and the TLS server alike).
+#[derive(Clone, Default)]
+pub(crate) struct Router {
+    routes: Arc<Mutex<HashMap<String, Response>>>,
+    log: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Router {
+    /// Records `request` and writes its route's response (a 404 for an
+    /// unknown path, no body for HEAD); `close` adds `Connection: close`.
+    pub(crate) fn respond(
+        &self,
+        request: Request,
+        writer: &mut impl Write,
+        close: bool,
+    ) -> std::io::Result<()> {
+        let head_only = request.method == "HEAD";
+        let response = self.lookup(&request.target);
+        self.log.lock().expect("log lock").push(request);
+        write_response(writer, head_only, &response, close)
+    }
+
+    /// The route for a request target (query ignored), or a 404.
+    fn lookup(&self, target: &str) -> Response {
+        let path = target.split('?').next().unwrap_or(target);
+        self.routes
+            .lock()
+            .expect("routes lock")
+            .get(path)
+            .cloned()
+            .unwrap_or(Response {
+                status: 404,
+                headers: vec![("Content-Type".into(), "text/plain".into())],
+                body: b"not found\n".to_vec(),
+            })
+    }
+}
+
+/// What serves one accepted connection.
+type Handler = Arc<dyn Fn(TcpStream, &Router) + Send + Sync>;
 
 /// The running server; stops when dropped.
 pub struct StaticServer {
     addr: SocketAddr,
-    routes: Routes,
-    log: Arc<Mutex<Vec<Request>>>,
+    router: Router,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -66,28 +105,37 @@ pub struct StaticServer {
 impl StaticServer {
     /// Starts serving `routes` (path → response; unknown paths get 404).
     pub fn start(routes: impl IntoIterator<Item = (String, Response)>) -> Self {
+        Self::serving(routes, serve)
+    }
+
+    /// Starts on 127.0.0.1, each accepted connection handed to `handle` on
+    /// its own thread (the TLS server passes its handshake here).
+    pub(crate) fn serving(
+        routes: impl IntoIterator<Item = (String, Response)>,
+        handle: impl Fn(TcpStream, &Router) + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local_addr");
-        let routes: Routes = Arc::new(Mutex::new(routes.into_iter().collect()));
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let router = Router::default();
+        router.routes.lock().expect("routes lock").extend(routes);
         let stop = Arc::new(AtomicBool::new(false));
+        let handle: Handler = Arc::new(handle);
         let thread = {
-            let (routes, log, stop) = (routes.clone(), log.clone(), stop.clone());
+            let (router, stop) = (router.clone(), stop.clone());
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let (routes, log) = (routes.clone(), log.clone());
-                    std::thread::spawn(move || serve(stream, &routes, &log));
+                    let (router, handle) = (router.clone(), handle.clone());
+                    std::thread::spawn(move || handle(stream, &router));
                 }
             })
         };
         StaticServer {
             addr,
-            routes,
-            log,
+            router,
             stop,
             thread: Some(thread),
         }
@@ -105,7 +153,8 @@ impl StaticServer {
 
     /// Adds or replaces a route while running (e.g. once the URL is known).
     pub fn route(&self, path: &str, response: Response) {
-        self.routes
+        self.router
+            .routes
             .lock()
             .expect("routes lock")
             .insert(path.to_owned(), response);
@@ -113,7 +162,7 @@ impl StaticServer {
 
     /// Every request so far.
     pub fn requests(&self) -> Vec<Request> {
-        self.log.lock().expect("log lock").clone()
+        self.router.log.lock().expect("log lock").clone()
     }
 }
 
@@ -128,7 +177,8 @@ impl Drop for StaticServer {
     }
 }
 
-fn serve(stream: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>) {
+/// Plain HTTP/1.1 with keep-alive until the client closes or asks to.
+fn serve(stream: TcpStream, router: &Router) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let Ok(mut writer) = stream.try_clone() else {
         return;
@@ -139,10 +189,7 @@ fn serve(stream: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>) {
             .headers
             .iter()
             .any(|(n, v)| n == "connection" && v.eq_ignore_ascii_case("close"));
-        let method = request.method.clone();
-        let response = lookup(routes, &request.target);
-        log.lock().expect("log lock").push(request);
-        if write_response(&mut writer, &method, &response, false).is_err() || close {
+        if router.respond(request, &mut writer, false).is_err() || close {
             return;
         }
     }
@@ -185,25 +232,11 @@ pub(crate) fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     })
 }
 
-/// The route for a request target (query ignored), or a 404.
-pub(crate) fn lookup(routes: &Routes, target: &str) -> Response {
-    let path = target.split('?').next().unwrap_or(target);
-    routes
-        .lock()
-        .expect("routes lock")
-        .get(path)
-        .cloned()
-        .unwrap_or(Response {
-            status: 404,
-            headers: vec![("Content-Type".into(), "text/plain".into())],
-            body: b"not found\n".to_vec(),
-        })
-}
-
-/// Writes `response` (no body for HEAD); `close` adds `Connection: close`.
-pub(crate) fn write_response(
+/// Writes `response` (no body when `head_only`); `close` adds
+/// `Connection: close`.
+fn write_response(
     writer: &mut impl Write,
-    method: &str,
+    head_only: bool,
     response: &Response,
     close: bool,
 ) -> std::io::Result<()> {
@@ -216,7 +249,7 @@ pub(crate) fn write_response(
     }
     head.push_str(&format!("Content-Length: {}\r\n\r\n", response.body.len()));
     writer.write_all(head.as_bytes())?;
-    if method != "HEAD" {
+    if !head_only {
         writer.write_all(&response.body)?;
     }
     writer.flush()

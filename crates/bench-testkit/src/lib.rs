@@ -1,12 +1,13 @@
 //! Test helpers shared by the e2b-bench crates (a dev-dependency only):
 //! documents checked against the committed JSON Schema, and a small static
 //! HTTP/1.1 server on loopback for probes that download things, and the
-//! object-store tests' services (moto, Azurite), HTTP client and signing.
+//! object-store tests' services (moto, Azurite) with their setup, HTTP client and signing.
 
 pub mod azurite;
 pub mod client;
 pub mod dns;
 pub mod http;
+pub mod moto;
 pub mod registry;
 pub mod service;
 pub mod tls;

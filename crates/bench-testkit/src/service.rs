@@ -51,6 +51,13 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `export NAME=value` lines, as an `.e2b_env` (or `--env-file`) holds them.
+pub fn exports<K: AsRef<str>, V: AsRef<str>>(vars: &[(K, V)]) -> String {
+    vars.iter()
+        .map(|(k, v)| format!("export {}={}\n", k.as_ref(), v.as_ref()))
+        .collect()
+}
+
 /// A server process, killed (and reaped) on drop.
 pub struct Server {
     child: Child,
@@ -61,13 +68,27 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `exe args...` (with its output in a log file) and waits until
-    /// an HTTP request to `port` gets any response.
+    /// Starts `exe args...` (with its output in a log file, without the
+    /// cloud variables of this process) and waits until an HTTP request to
+    /// `port` gets any response.
     pub fn start(exe: &Path, args: &[&str], port: u16) -> Server {
         let dir = tempfile::tempdir().expect("temporary directory");
         let log = dir.path().join("server.log");
         let out = std::fs::File::create(&log).expect("server log file");
-        let child = Command::new(exe)
+        let mut cmd = Command::new(exe);
+        // A server is configured by its arguments only: the developer's
+        // cloud settings (an AWS_PROFILE moto cannot find makes it answer
+        // 500) are not its business.
+        for (key, _) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            if ["AWS_", "AZURE_", "AZURITE_", "GOOGLE_"]
+                .iter()
+                .any(|p| name.starts_with(p))
+            {
+                cmd.env_remove(&key);
+            }
+        }
+        let child = cmd
             .args(args)
             .current_dir(dir.path())
             .stdin(Stdio::null())

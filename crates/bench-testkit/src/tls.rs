@@ -1,29 +1,24 @@
 //! A loopback HTTPS server for tests: a self-signed certificate made by
 //! rcgen for the names given (`localhost`, `127.0.0.1`, …), rustls with the
-//! ring provider, one response per connection from fixed routes (the
-//! [`crate::http::Response`] of the plain server), every request recorded.
+//! ring provider, one response per connection from fixed routes. Routes,
+//! the request log and shutdown are the plain [`StaticServer`]'s; only the
+//! handshake in front of each connection is added here.
 //! [`TlsServer::ca_pem`] is the certificate to trust (`--ca-file`).
 
 use std::io::{BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use crate::http::{Request, Response, Routes, lookup, read_request, write_response};
+use crate::http::{Request, Response, Router, StaticServer, read_request};
 
 /// The running server; stops when dropped.
 pub struct TlsServer {
-    addr: SocketAddr,
+    plain: StaticServer,
     ca_pem: String,
-    routes: Routes,
-    log: Arc<Mutex<Vec<Request>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl TlsServer {
@@ -43,42 +38,23 @@ impl TlsServer {
             .with_single_cert(vec![certified.cert.der().clone()], key)
             .expect("server certificate");
         let config = Arc::new(config);
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local_addr");
-        let routes: Routes = Arc::new(Mutex::new(routes.into_iter().collect()));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let (routes, log, stop) = (routes.clone(), log.clone(), stop.clone());
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let (routes, log, config) = (routes.clone(), log.clone(), config.clone());
-                    std::thread::spawn(move || serve(stream, config, &routes, &log));
-                }
-            })
-        };
+        let plain = StaticServer::serving(routes, move |stream, router| {
+            serve(stream, config.clone(), router)
+        });
         TlsServer {
-            addr,
+            plain,
             ca_pem: certified.cert.pem(),
-            routes,
-            log,
-            stop,
-            thread: Some(thread),
         }
     }
 
     /// `https://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("https://{}", self.addr)
+        format!("https://{}", self.addr())
     }
 
     /// The listening address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.plain.addr()
     }
 
     /// The server's certificate in PEM (the CA to trust).
@@ -88,29 +64,17 @@ impl TlsServer {
 
     /// Adds or replaces a route while running.
     pub fn route(&self, path: &str, response: Response) {
-        self.routes
-            .lock()
-            .expect("routes lock")
-            .insert(path.to_owned(), response);
+        self.plain.route(path, response);
     }
 
     /// Every request that completed a handshake and sent its head.
     pub fn requests(&self) -> Vec<Request> {
-        self.log.lock().expect("log lock").clone()
+        self.plain.requests()
     }
 }
 
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn serve(stream: TcpStream, config: Arc<ServerConfig>, routes: &Routes, log: &Mutex<Vec<Request>>) {
+/// One request per connection, after the handshake.
+fn serve(stream: TcpStream, config: Arc<ServerConfig>, router: &Router) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let Ok(conn) = ServerConnection::new(config) else {
         return;
@@ -120,11 +84,8 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, routes: &Routes, log: &Mu
     let Some(request) = read_request(&mut reader) else {
         return;
     };
-    let method = request.method.clone();
-    let response = lookup(routes, &request.target);
-    log.lock().expect("log lock").push(request);
     let stream = reader.get_mut();
-    let _ = write_response(stream, &method, &response, true);
+    let _ = router.respond(request, stream, true);
     stream.conn.send_close_notify();
     let _ = stream.flush();
 }

@@ -1,6 +1,6 @@
-//! Helpers of the `sink_*` integration tests: a result document and the
-//! checks of what a sink wrote. Services, the HTTP client and Azure signing
-//! are bench-testkit's (`service`, `client`, `azurite`).
+//! Helpers of the integration tests: result documents and the checks of
+//! what a sink wrote. Services (moto, Azurite), the HTTP client and Azure
+//! signing are bench-testkit's (`moto`, `azurite`, `service`, `client`).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -10,14 +10,8 @@ use bench_core::schema::{Fingerprint, ResultDocument, SCHEMA_VERSION, Sample, Ti
 /// A URL password the redactor must mask in every written document.
 pub const SECRET: &str = "hunter2";
 
-/// A small but complete result document of run `run_id`.
-pub fn doc(run_id: &str) -> ResultDocument {
-    let mut parameters = BTreeMap::new();
-    parameters.insert(
-        "storage_url".to_owned(),
-        serde_json::Value::String(format!("https://user:{SECRET}@example.com/x")),
-    );
-    parameters.insert("iterations".to_owned(), serde_json::json!(3));
+/// A host_performance document of run `run_id` holding only `samples`.
+pub fn document(run_id: &str, samples: Vec<Sample>) -> ResultDocument {
     ResultDocument {
         schema_version: SCHEMA_VERSION,
         tool: Tool::new("bench-host", "0.1.0"),
@@ -27,17 +21,31 @@ pub fn doc(run_id: &str) -> ResultDocument {
         run_id: run_id.to_owned(),
         started_at: "2026-11-22T10:15:00Z".to_owned(),
         finished_at: "2026-11-22T10:19:41Z".to_owned(),
-        fingerprint: Fingerprint {
-            hostname: "test-host".to_owned(),
-            ..Fingerprint::default()
-        },
-        parameters,
-        samples: vec![
+        fingerprint: Fingerprint::default(),
+        parameters: BTreeMap::new(),
+        samples,
+        errors: Vec::new(),
+    }
+}
+
+/// A small but complete result document of run `run_id`, with a URL
+/// password in its parameters.
+pub fn doc(run_id: &str) -> ResultDocument {
+    let mut doc = document(
+        run_id,
+        vec![
             Sample::from_series("disk.latency_us", "us", vec![10.0, 12.0, 11.0])
                 .label("pattern", "randread"),
         ],
-        errors: Vec::new(),
-    }
+    );
+    doc.fingerprint.hostname = "test-host".to_owned();
+    doc.parameters.insert(
+        "storage_url".to_owned(),
+        serde_json::Value::String(format!("https://user:{SECRET}@example.com/x")),
+    );
+    doc.parameters
+        .insert("iterations".to_owned(), serde_json::json!(3));
+    doc
 }
 
 /// Parses written bytes as JSON and returns its `run_id`, checking the
