@@ -4,10 +4,10 @@
 //! so the test never touches its own environment.
 //!
 //! Azurite is addressed as any Azure-compatible endpoint (account, key,
-//! `AZURE_STORAGE_ENDPOINT`), not in emulator mode: object_store reads the
-//! emulator's `AZURITE_BLOB_STORAGE_URL` from the process environment
-//! only. bench-host's tests/storage.rs covers emulator mode through a child
-//! process's environment.
+//! `AZURE_STORAGE_ENDPOINT`), and in emulator mode with the Azurite URL in
+//! the list only (`.e2b_env`), which the sink turns into the same kind of
+//! endpoint because object_store reads that variable from the process
+//! environment only.
 #![cfg(feature = "object-store")]
 
 mod support;
@@ -110,4 +110,44 @@ fn azure_sink_against_azurite() {
     );
     assert!(!e.contains(azurite::KEY), "{e}");
     drop(server);
+}
+
+/// Emulator mode with the Azurite URL given only in the lookup (as from
+/// `.e2b_env`): object_store alone would read that variable from the
+/// process environment and connect to 127.0.0.1:10000 while the reported
+/// endpoint named this server. The blob must land on this server, and the
+/// endpoint must name it.
+#[test]
+fn emulator_url_from_the_lookup_is_the_one_used() {
+    let Some(server) = azurite::start(CONTAINER) else {
+        return;
+    };
+    assert!(
+        std::env::var_os("AZURITE_BLOB_STORAGE_URL").is_none(),
+        "the test needs AZURITE_BLOB_STORAGE_URL unset in its own environment"
+    );
+    let base = server.base_url();
+    let env = [
+        ("AZURE_STORAGE_USE_EMULATOR", "true"),
+        ("AZURITE_BLOB_STORAGE_URL", base.as_str()),
+    ];
+    let url = format!("az://{CONTAINER}/emulator");
+    let opened = sink::open_store(&url, "--output-dir", &[], env).unwrap();
+    assert_eq!(
+        opened.endpoint.as_deref(),
+        Some(format!("{base}/{}", azurite::ACCOUNT).as_str())
+    );
+
+    let sink = sink::open_with_env(&OutputTarget::from_output_dir(&url).unwrap(), env).unwrap();
+    sink.write(NAME, &doc("run-e")).unwrap();
+    let r = azurite::request(
+        server.port,
+        "GET",
+        &format!("{CONTAINER}/emulator/{NAME}"),
+        &[],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(check_written(&r.body), "run-e");
 }

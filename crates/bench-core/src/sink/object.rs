@@ -111,6 +111,47 @@ fn env_get<'a>(env: &'a EnvVars, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// Azurite's well-known development account and its published key (not a
+/// secret), which object_store's emulator mode uses by default.
+const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// object_store's emulator mode reads `AZURITE_BLOB_STORAGE_URL` from the
+/// process environment only, so one set in `.e2b_env` would be reported as
+/// the endpoint but not used. With it in `env`, emulator mode becomes what
+/// it stands for: a path-style endpoint `<url>/<account>` over plain HTTP,
+/// Azurite's account and key unless others are given; store and report
+/// then name the same server.
+fn azurite_from_lookup(b: MicrosoftAzureBuilder, env: &EnvVars) -> MicrosoftAzureBuilder {
+    let emulator = b
+        .get_config_value(&AzureConfigKey::UseEmulator)
+        .is_some_and(|v| v == "true" || v == "1");
+    let Some(url) = env_get(env, "AZURITE_BLOB_STORAGE_URL").filter(|_| emulator) else {
+        return b;
+    };
+    let account = b
+        .get_config_value(&AzureConfigKey::AccountName)
+        .unwrap_or_else(|| AZURITE_ACCOUNT.to_owned());
+    let has_credential = [
+        AzureConfigKey::AccessKey,
+        AzureConfigKey::SasKey,
+        AzureConfigKey::Token,
+    ]
+    .iter()
+    .any(|k| b.get_config_value(k).is_some());
+    let b = b
+        .with_use_emulator(false)
+        .with_endpoint(format!("{}/{account}", url.trim_end_matches('/')))
+        .with_account(account)
+        .with_allow_http(true);
+    if has_credential {
+        b
+    } else {
+        b.with_access_key(AZURITE_KEY)
+    }
+}
+
 /// `(config key, value)` for every `PREFIX*` variable the provider knows,
 /// exactly as object_store's `from_env` builders select them.
 fn provider_config<'a, K: std::str::FromStr>(
@@ -475,6 +516,7 @@ fn build_store(
                     k.to_ascii_lowercase().parse().map_err(|_| option_err(k))?;
                 b = b.with_config(key, v);
             }
+            let b = azurite_from_lookup(b, env);
             require_credentials(p, &with_options)?;
             Ok(Arc::new(b.build().map_err(build_err)?))
         }
@@ -600,6 +642,7 @@ fn store_details(
                     b.with_config(k, v)
                 })
                 .with_url(&p.builder_url);
+            let b = azurite_from_lookup(b, env);
             let emulator = b
                 .get_config_value(&AzureConfigKey::UseEmulator)
                 .is_some_and(|v| v == "true" || v == "1");
