@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use bench_core::schema::ErrorKind;
+use bench_core::schema::{ErrorKind, ResultDocument};
 use e2b_sim::{Dist, FaultScope, RateLimit, SimConfig};
 use support::*;
 
@@ -250,42 +250,41 @@ fn injected_500s_are_counted_not_dropped() {
     assert_eq!(sim.stats().live, 0);
 }
 
+/// One lifecycle iteration with a 500 ms --phase-timeout against an emulator
+/// with `config`: exit 3, and the cold-start document's timeout entry whose
+/// message passes `says`.
+fn phase_timeout(
+    config: SimConfig,
+    says: fn(&str) -> bool,
+) -> (e2b_sim::SimHandle, ResultDocument) {
+    let sim = sim(config);
+    let ran = Client::new(&sim)
+        .args(["lifecycle", "--iterations", "1", "--phase-timeout", "500ms"])
+        .run();
+    assert_eq!(ran.code(), 3, "{}", ran.stderr());
+    let cold = ran.doc("01_cold_start.json");
+    assert!(
+        cold.errors
+            .iter()
+            .any(|e| e.kind == ErrorKind::Timeout && says(&e.message)),
+        "{:?}",
+        cold.errors
+    );
+    (sim, cold)
+}
+
 #[test]
 fn a_stalled_create_and_a_stalled_envd_hit_the_phase_timeout() {
     let mut config = SimConfig::for_tests(KEY);
     config.faults.stall_rate = 1.0;
     config.faults.scope = FaultScope::Create;
     config.faults.stall_for = Duration::from_secs(600);
-    let stalled_create = sim(config);
-    let ran = Client::new(&stalled_create)
-        .args(["lifecycle", "--iterations", "1", "--phase-timeout", "500ms"])
-        .run();
-    assert_eq!(ran.code(), 3, "{}", ran.stderr());
-    let cold = ran.doc("01_cold_start.json");
-    assert!(
-        cold.errors
-            .iter()
-            .any(|e| e.kind == ErrorKind::Timeout && e.message.contains("--phase-timeout")),
-        "{:?}",
-        cold.errors
-    );
+    phase_timeout(config, |m| m.contains("--phase-timeout"));
 
     let mut config = SimConfig::for_tests(KEY);
     config.faults.envd_stall_rate = 1.0;
     config.faults.envd_stall_for = Duration::from_secs(600);
-    let stalled_envd = sim(config);
-    let ran = Client::new(&stalled_envd)
-        .args(["lifecycle", "--iterations", "1", "--phase-timeout", "500ms"])
-        .run();
-    assert_eq!(ran.code(), 3, "{}", ran.stderr());
-    let cold = ran.doc("01_cold_start.json");
-    assert!(
-        cold.errors
-            .iter()
-            .any(|e| e.kind == ErrorKind::Timeout && e.message.starts_with("envd_ready")),
-        "{:?}",
-        cold.errors
-    );
+    let (stalled_envd, cold) = phase_timeout(config, |m| m.starts_with("envd_ready"));
     assert_eq!(samples(&cold, "sandbox.success_rate")[0].value, 0.0);
     // The sandbox whose envd never answered was killed all the same.
     let stats = stalled_envd.stats();
@@ -496,14 +495,10 @@ fn cleanup_kills_only_our_sandboxes() {
     wait_for("a sandbox of the run", || sim.stats().live >= 1);
     child.kill().unwrap();
     child.wait().unwrap();
-    // A create in flight at the kill may still land; wait for quiet.
-    let mut last = u64::MAX;
-    wait_for("the emulator to settle", || {
-        let now = sim.stats().created;
-        let settled = now == last;
-        last = now;
-        std::thread::sleep(Duration::from_millis(100));
-        settled
+    // A create in flight at the kill may still land: wait until the
+    // emulator has closed every connection of the dead client.
+    wait_for("no request in flight at the emulator", || {
+        api_connections(&sim) == 0
     });
     let left = sim.stats().live;
     let dry = Client::new(&sim).args(["cleanup", "--dry-run"]).run();

@@ -5,10 +5,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use bench_core::schema::{ErrorKind, Tier};
 use support::*;
@@ -199,34 +198,23 @@ fn a_truncated_document_is_an_error_not_a_result() {
     assert_eq!(sim.stats().live, 0);
 }
 
-/// Runs bench-client with `args` until its stderr shows `line`, then calls
-/// `then`, and returns its exit code, stderr and output directory.
-fn run_until(
+/// Runs bench-client with `args` and a stand-in that says `cpu: busy` and
+/// hangs, until its stderr shows that line; then calls `then` with its pid,
+/// and returns its exit code, stderr and output directory.
+fn run_busy(
     sim: &e2b_sim::SimHandle,
     args: &[&str],
-    line: &str,
     then: impl FnOnce(u32),
 ) -> (i32, String, tempfile::TempDir) {
-    let client = Client::new(sim).args(args);
-    let dir = client.dir;
-    let mut cmd = client.cmd;
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let fakes = tempfile::tempdir().unwrap();
+    let fake = stand_in(fakes.path(), "echo 'cpu: busy' >&2\nexec sleep 600");
+    let (mut child, dir) = Client::new(sim)
+        .args(args)
+        .args(["--bench-sandbox"])
+        .arg_path(&fake)
+        .spawn();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut l = String::new();
-        if stderr.read_line(&mut l).unwrap() == 0 {
-            panic!("bench-client ended before printing {line:?}:\n{seen}");
-        }
-        seen.push_str(&l);
-        if l.contains(line) {
-            break;
-        }
-    }
+    let mut seen = read_until(&mut stderr, "base: cpu: busy");
     then(child.id());
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
@@ -239,26 +227,18 @@ fn run_until(
 #[test]
 fn a_sandbox_that_dies_mid_suite_is_an_error_naming_the_template() {
     let sim = quick_sim();
-    let dir = tempfile::tempdir().unwrap();
-    let fake = stand_in(dir.path(), "echo 'cpu: busy' >&2\nexec sleep 600");
-    let fake = fake.to_str().unwrap().to_owned();
-    let (code, stderr, out) = run_until(
-        &sim,
-        &["--run-id", "dies", "sandbox", "--bench-sandbox", &fake],
-        "base: cpu: busy",
-        |_| {
-            // The cluster loses the sandbox: killed from outside.
-            let killed = Client::new(&sim)
-                .args(["--run-id", "dies", "cleanup"])
-                .run();
-            assert_eq!(killed.code(), 0, "{}", killed.stderr());
-            assert!(
-                killed.stdout().contains("killed 1 of 1"),
-                "{}",
-                killed.stdout()
-            );
-        },
-    );
+    let (code, stderr, out) = run_busy(&sim, &["--run-id", "dies", "sandbox"], |_| {
+        // The cluster loses the sandbox: killed from outside.
+        let killed = Client::new(&sim)
+            .args(["--run-id", "dies", "cleanup"])
+            .run();
+        assert_eq!(killed.code(), 0, "{}", killed.stderr());
+        assert!(
+            killed.stdout().contains("killed 1 of 1"),
+            "{}",
+            killed.stdout()
+        );
+    });
     assert_eq!(code, 3, "{stderr}");
     let doc = read_doc(&out.path().join("out/03_sandbox_performance.json"));
     let entry = &doc.errors[0];
@@ -271,20 +251,9 @@ fn a_sandbox_that_dies_mid_suite_is_an_error_naming_the_template() {
 #[test]
 fn ctrl_c_in_the_sandbox_suite_kills_it_and_keeps_finished_suites() {
     let sim = quick_sim();
-    let dir = tempfile::tempdir().unwrap();
-    let fake = stand_in(dir.path(), "echo 'cpu: busy' >&2\nexec sleep 600");
-    let fake = fake.to_str().unwrap().to_owned();
-    let (code, stderr, out) = run_until(
+    let (code, stderr, out) = run_busy(
         &sim,
-        &[
-            "run",
-            "--quick",
-            "--only",
-            "lifecycle,sandbox",
-            "--bench-sandbox",
-            &fake,
-        ],
-        "base: cpu: busy",
+        &["run", "--quick", "--only", "lifecycle,sandbox"],
         |pid| {
             let sent = std::process::Command::new("kill")
                 .args(["-INT", &pid.to_string()])

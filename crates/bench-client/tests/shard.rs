@@ -36,15 +36,7 @@ fn documents(dir: &Path) -> BTreeMap<String, Option<ResultDocument>> {
 }
 
 fn raw_len(doc: &ResultDocument, metric: &str, labels: &[(&str, &str)]) -> Option<usize> {
-    doc.samples
-        .iter()
-        .find(|s| {
-            s.metric == metric
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-        })
-        .map(|s| s.raw.len())
+    find_sample(doc, metric, labels).map(|s| s.raw.len())
 }
 
 #[test]

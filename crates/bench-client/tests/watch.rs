@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 
 use e2b_sim::{Dist, SimConfig};
@@ -25,14 +25,8 @@ struct Watch {
 
 impl Watch {
     fn spawn(sim: &e2b_sim::SimHandle, args: &[&str]) -> Watch {
-        let client = Client::new(sim).args(["watch"]).args(args);
-        let out_dir = client.dir.path().join("out");
-        let mut cmd = client.cmd;
-        let mut child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let (mut child, dir) = Client::new(sim).args(["watch"]).args(args).spawn();
+        let out_dir = dir.path().join("out");
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let pipe = child.stderr.take().unwrap();
         let lines = stderr.clone();
@@ -45,7 +39,7 @@ impl Watch {
             child,
             stderr,
             out_dir,
-            _dir: client.dir,
+            _dir: dir,
         }
     }
 

@@ -3,22 +3,8 @@
 
 mod support;
 
-use assert_cmd::Command;
 use bench_core::schema::{ResultDocument, Tier};
-use support::host;
-
-/// Asserts a usage error: exit 2, exactly one stderr line starting with
-/// `bench-host: error: ` and containing `needle`, no panic, nothing on stdout.
-fn assert_usage_error(cmd: &mut Command, needle: &str) {
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("bench-host: error: "), "{stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
-    assert!(out.stdout.is_empty());
-}
+use support::{assert_usage_error, host};
 
 #[test]
 fn help_describes_info_and_common_flags() {

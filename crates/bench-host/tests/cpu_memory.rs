@@ -4,8 +4,8 @@
 
 mod support;
 
-use bench_core::schema::{ResultDocument, Sample};
-use support::host;
+use bench_core::schema::ResultDocument;
+use support::{assert_code, assert_usage_error, host, sample};
 
 /// Runs `args` with `--output -` and parses the document; exit 0 required.
 fn document(args: &[&str]) -> ResultDocument {
@@ -15,24 +15,11 @@ fn document(args: &[&str]) -> ResultDocument {
         .args(["--output", "-"])
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert_code(&out, 0);
     let doc = ResultDocument::from_json(std::str::from_utf8(&out.stdout).unwrap()).unwrap();
     assert!(doc.errors.is_empty(), "{:?}", doc.errors);
     assert_eq!(doc.suite, "host_performance");
     doc
-}
-
-fn find<'a>(doc: &'a ResultDocument, metric: &str, labels: &[(&str, &str)]) -> &'a Sample {
-    doc.samples
-        .iter()
-        .find(|s| {
-            s.metric == metric
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
-        })
-        .unwrap_or_else(|| panic!("no {metric} {labels:?} in {:#?}", doc.samples))
 }
 
 #[test]
@@ -46,7 +33,7 @@ fn cpu_reports_events_per_second_and_scaling() {
 
     let mut eps = Vec::new();
     for threads in ["1", "2"] {
-        let s = find(
+        let s = sample(
             &doc,
             "cpu.events_per_second",
             &[("threads", threads), ("max_prime", "10000")],
@@ -58,7 +45,7 @@ fn cpu_reports_events_per_second_and_scaling() {
         assert!(s.raw[0] > 0.0);
         eps.push(s.value);
     }
-    let eff = find(
+    let eff = sample(
         &doc,
         "cpu.scaling_efficiency",
         &[("threads", "2"), ("max_prime", "10000")],
@@ -103,7 +90,7 @@ fn memory_reports_stream_bandwidth_and_latency() {
 
     for threads in ["1", "2"] {
         for op in ["copy", "scale", "add", "triad"] {
-            let s = find(
+            let s = sample(
                 &doc,
                 "memory.bandwidth_bytes_per_second",
                 &[("op", op), ("threads", threads)],
@@ -118,7 +105,7 @@ fn memory_reports_stream_bandwidth_and_latency() {
             assert_eq!(times.len(), 3);
         }
     }
-    let latency = find(&doc, "memory.latency_ns", &[("size", "4194304")]);
+    let latency = sample(&doc, "memory.latency_ns", &[("size", "4194304")]);
     assert_eq!(latency.unit, "ns");
     assert!(
         latency.value > 0.0 && latency.value < 10_000.0,
@@ -129,37 +116,25 @@ fn memory_reports_stream_bandwidth_and_latency() {
     assert_eq!(doc.samples.len(), 9);
 }
 
-/// Asserts exit 2 with exactly one stderr line naming `flag`, no panic.
-fn assert_usage_error(args: &[&str], flag: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let out = host(dir.path())
-        .args(args)
-        .args(["--output", "-"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.starts_with("bench-host: error: "), "{stderr}");
-    assert!(stderr.contains(flag), "expected {flag} in {stderr}");
-    assert!(out.stdout.is_empty());
-}
-
 #[test]
 fn bad_flags_exit_2_naming_the_flag() {
-    assert_usage_error(&["cpu", "--threads", "0"], "--threads");
-    assert_usage_error(&["cpu", "--threads", "1,x"], "--threads");
-    assert_usage_error(&["cpu", "--threads", "5000"], "--threads");
-    assert_usage_error(&["cpu", "--max-prime", "2"], "--max-prime");
-    assert_usage_error(&["cpu", "--max-prime", "ten"], "--max-prime");
-    assert_usage_error(&["cpu", "--time", "0"], "--time");
-    assert_usage_error(&["cpu", "--time", "later"], "--time");
-    assert_usage_error(&["memory", "--threads", "0"], "--threads");
-    assert_usage_error(&["memory", "--array-size", "12q"], "--array-size");
-    assert_usage_error(&["memory", "--array-size", "1k"], "--array-size");
-    assert_usage_error(&["memory", "--array-size", "100T"], "--array-size");
-    assert_usage_error(&["memory", "--ntimes", "1"], "--ntimes");
-    assert_usage_error(&["memory", "--latency-size", "1"], "--latency-size");
-    assert_usage_error(&["memory", "--latency-rounds", "0"], "--latency-rounds");
+    let dir = tempfile::tempdir().unwrap();
+    for (args, flag) in [
+        (&["cpu", "--threads", "0"][..], "--threads"),
+        (&["cpu", "--threads", "1,x"], "--threads"),
+        (&["cpu", "--threads", "5000"], "--threads"),
+        (&["cpu", "--max-prime", "2"], "--max-prime"),
+        (&["cpu", "--max-prime", "ten"], "--max-prime"),
+        (&["cpu", "--time", "0"], "--time"),
+        (&["cpu", "--time", "later"], "--time"),
+        (&["memory", "--threads", "0"], "--threads"),
+        (&["memory", "--array-size", "12q"], "--array-size"),
+        (&["memory", "--array-size", "1k"], "--array-size"),
+        (&["memory", "--array-size", "100T"], "--array-size"),
+        (&["memory", "--ntimes", "1"], "--ntimes"),
+        (&["memory", "--latency-size", "1"], "--latency-size"),
+        (&["memory", "--latency-rounds", "0"], "--latency-rounds"),
+    ] {
+        assert_usage_error(host(dir.path()).args(args).args(["--output", "-"]), flag);
+    }
 }

@@ -11,22 +11,10 @@ use std::process::{Command as StdCommand, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use bench_core::schema::{ErrorKind, ResultDocument};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use support::{BIN, SCRUBBED, host};
-
-/// Exit 2, one stderr line naming `needle`, no panic, nothing on stdout.
-fn assert_usage_error(cmd: &mut Command, needle: &str) {
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
-    assert!(out.stdout.is_empty());
-}
+use support::{BIN, SCRUBBED, assert_code, assert_usage_error, host, wait_or_kill};
 
 fn entries(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
@@ -218,12 +206,7 @@ fn file_flag_creates_and_removes_or_keeps_with_force() {
             .args(extra)
             .output()
             .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_code(&out, 0);
         ResultDocument::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap()
     };
     let doc = run(&[]);
@@ -288,19 +271,9 @@ fn sigint_mid_measurement_cleans_up_and_exits_130() {
     );
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
     kill(pid, Signal::SIGINT).unwrap();
-    // A hang guard only, not a speed bound (the probe checks the flag
-    // between I/Os and stops at once).
-    let hang_guard = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > hang_guard {
-            let _ = child.kill();
-            panic!("still running 120 s after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    // The probe checks the flag between I/Os and stops at once; the wait's
+    // guard is for hangs only.
+    let status = wait_or_kill(&mut child, "bench-host disk after SIGINT");
     let log = reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "{log}");
     assert!(

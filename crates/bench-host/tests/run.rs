@@ -4,14 +4,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::{Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
 
 use bench_core::schema::{ErrorKind, ResultDocument};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use support::{BIN, host, schema_errors};
+use support::{BIN, host, read_until, schema_errors, wait_or_kill};
 
 #[test]
 fn run_with_skips_writes_one_host_performance_document() {
@@ -142,30 +141,11 @@ fn ctrl_c_between_probes_keeps_what_finished() {
         .unwrap();
     // Wait until cpu is done and memory has started, then press Ctrl-C.
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "exited early: {seen}"
-        );
-        seen.push_str(&line);
-        if line.contains("[2/2] memory") {
-            break;
-        }
-    }
+    let seen = read_until(&mut stderr, "[2/2] memory");
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
     kill(pid, Signal::SIGINT).unwrap();
-    // A hang guard only, not a speed bound: the probe stops at its next
-    // check, in well under a second on any machine.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "did not stop after SIGINT");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    // The probe stops at its next check; the wait's guard is for hangs only.
+    let status = wait_or_kill(&mut child, "bench-host run after SIGINT");
     assert_eq!(status.code(), Some(130), "{seen}");
     let path = dir.path().join("out/04_host_performance.json");
     let text = std::fs::read(&path).unwrap();

@@ -14,7 +14,7 @@ use std::process::{Command as StdCommand, Output};
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
-use support::host;
+use support::{assert_code, host, read_until};
 
 const MIB: u64 = 1 << 20;
 
@@ -73,8 +73,10 @@ fn full_build(builds: &Path, id: &str, metadata: &[u8], rootfs_len: u64) {
     write(&d.join("snapfile"), &[3; 1000]);
 }
 
-/// The classification fixture: one entry for every status and reason.
-fn classification_tree(root: &Path) {
+/// The classification fixture, at `<dir>/storage` (returned): one entry
+/// for every status and reason.
+fn classification_tree(dir: &Path) -> PathBuf {
+    let root = dir.join("storage");
     let b = root.join("e2b-template-storage");
     fs::create_dir_all(&b).unwrap();
     full_build(
@@ -147,6 +149,7 @@ fn classification_tree(root: &Path) {
     write(&root.join("e2b-template-cache/b"), &[0; 24]);
     fs::create_dir_all(root.join("e2b-chunk-cache")).unwrap();
     sparse(&root.join("e2b-build-cache/x"), 4 * MIB);
+    root
 }
 
 /// Everything about a tree that a write would change: each entry's type,
@@ -201,20 +204,14 @@ fn entry<'a>(doc: &'a Value, build: &str) -> &'a Value {
 #[test]
 fn classifies_every_fixture_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("storage");
-    classification_tree(&root);
+    let root = classification_tree(tmp.path());
     let before = snapshot(&root);
     let out = templates(tmp.path())
         .args(["--storage-dir", root.to_str().unwrap(), "--output", "-"])
         .output()
         .unwrap();
     let doc = document(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_code(&out, 0);
     assert_eq!(snapshot(&root), before, "the storage tree changed");
     assert_eq!(doc["suite"], "templates");
     assert_eq!(doc["tier"], "host");
@@ -358,8 +355,7 @@ fn classifies_every_fixture_and_writes_nothing() {
 #[test]
 fn read_times_every_valid_rootfs_cold_and_warm() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("storage");
-    classification_tree(&root);
+    let root = classification_tree(tmp.path());
     let before = snapshot(&root);
     let out = templates(tmp.path())
         .env("E2B_STORAGE_DIR", &root)
@@ -367,12 +363,7 @@ fn read_times_every_valid_rootfs_cold_and_warm() {
         .output()
         .unwrap();
     let doc = document(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_code(&out, 0);
     assert_eq!(snapshot(&root), before, "the storage tree changed");
     assert_eq!(
         doc["parameters"]["templates"]["storage_dir_from"],
@@ -409,8 +400,7 @@ fn read_times_every_valid_rootfs_cold_and_warm() {
 #[test]
 fn table_format_prints_a_readable_table_and_writes_the_document() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("storage");
-    classification_tree(&root);
+    let root = classification_tree(tmp.path());
     let outputs = tmp.path().join("outputs");
     let out = templates(tmp.path())
         .args([
@@ -425,12 +415,7 @@ fn table_format_prints_a_readable_table_and_writes_the_document() {
         .arg(&outputs)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_code(&out, 0);
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
         "Template builds (14)",
@@ -510,28 +495,21 @@ fn a_missing_or_wrong_storage_dir_is_one_line() {
     assert!(one_line_error(&out).contains("has no e2b-template-storage/"));
 
     // Pointing at e2b-template-storage itself is understood.
-    let root = tmp.path().join("storage");
-    classification_tree(&root);
+    let root = classification_tree(tmp.path());
     let out = templates(tmp.path())
         .arg("--storage-dir")
         .arg(root.join("e2b-template-storage"))
         .args(["--output", "-"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_code(&out, 0);
     assert_eq!(document(&out)["templates"].as_array().unwrap().len(), 14);
 }
 
 #[test]
 fn a_wrong_database_url_is_one_line_without_the_password() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("storage");
-    classification_tree(&root);
+    let root = classification_tree(tmp.path());
     // A loopback port nobody listens on: bound, then closed.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -919,12 +897,7 @@ fn audit_finds_every_planted_mismatch_and_nothing_else() {
         .args(["--database-url", &pg.url("auditor", AUDITOR_PASSWORD)])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_code(&out, 0);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("Audit against the database (7 findings)"),
@@ -939,8 +912,7 @@ fn bad_credentials_and_a_missing_database_are_one_line() {
     let mut db = pg.superuser();
     db.batch_execute(SCHEMA).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("storage");
-    classification_tree(&root);
+    let root = classification_tree(tmp.path());
     let wrong = "wrong-password-123";
     let no_db = format!(
         "postgres://auditor:{AUDITOR_PASSWORD}@127.0.0.1:{}/nosuchdb",
@@ -992,7 +964,7 @@ fn bad_credentials_and_a_missing_database_are_one_line() {
 
 #[test]
 fn ctrl_c_during_a_read_writes_what_finished_and_exits_130() {
-    use std::io::{BufRead, BufReader};
+    use std::io::BufReader;
     use std::process::Stdio;
 
     let tmp = tempfile::tempdir().unwrap();
@@ -1021,18 +993,7 @@ fn ctrl_c_during_a_read_writes_what_finished_and_exits_130() {
         .spawn()
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "exited before reading: {seen}"
-        );
-        seen.push_str(&line);
-        if line.contains("(cold)") {
-            break;
-        }
-    }
+    let seen = read_until(&mut stderr, "(cold)");
     let killed = StdCommand::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use support::fixtures::{self, ClientSpec, CloudSpec, KneeParameter};
-use support::{parse_csv, report, run};
+use support::{csv_rows, report, run};
 
 /// aws (baseline): saturates at 4, knee written by bench-client. gcp: 30%
 /// slower, saturates at 2, no knee parameter (the report computes it), and
@@ -65,15 +65,6 @@ fn cx_of(svg: &str, title: &str) -> f64 {
     let attr = &svg[open..at];
     let cx = attr.split("cx=\"").nth(1).unwrap();
     cx[..cx.find('"').unwrap()].parse().unwrap()
-}
-
-fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
-    let rows = parse_csv(text);
-    let header = rows[0].clone();
-    rows[1..]
-        .iter()
-        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
-        .collect()
 }
 
 fn csv_row<'a>(

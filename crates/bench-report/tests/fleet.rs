@@ -11,15 +11,9 @@ use std::path::Path;
 
 use bench_core::schema::ResultDocument;
 use support::fixtures::{self, ClientSpec, CloudSpec};
-use support::{parse_csv, report, run};
+use support::{num, put, render_csv, report, run};
 
 const RUN: &str = "20261122T101500Z-flt1";
-
-fn put(root: &Path, cloud: &str, file: &str, doc: &ResultDocument) {
-    let dir = root.join(cloud);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(file), serde_json::to_vec(doc).unwrap()).unwrap();
-}
 
 /// `doc` as written by `node` (and `shard`) of run [`RUN`].
 fn from(mut doc: ResultDocument, node: &str, shard: Option<&str>) -> ResultDocument {
@@ -84,27 +78,12 @@ fn median_and_p95(raw: &[f64]) -> (f64, f64) {
     (s.p50, s.p95)
 }
 
-fn num(field: &str) -> f64 {
-    field
-        .parse()
-        .unwrap_or_else(|e| panic!("{field:?} is not a number: {e}"))
-}
-
 #[test]
 fn the_report_merges_nodes_and_shards_and_shows_every_node() {
     let dir = tempfile::tempdir().unwrap();
     let (root, out) = (dir.path().join("outputs"), dir.path().join("reports"));
     let [a, b, s1, s2] = fleet(&root);
-    let (code, _, stderr) = run(report(&root)
-        .args(["render", "--format", "csv", "--output-dir"])
-        .arg(&out));
-    assert_eq!(code, 0, "{stderr}");
-    let csv = parse_csv(&std::fs::read_to_string(out.join("report.csv")).unwrap());
-    let header = csv[0].clone();
-    let rows: Vec<BTreeMap<String, String>> = csv[1..]
-        .iter()
-        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
-        .collect();
+    let rows = render_csv(&root, &out);
     let lines = |metric: &str| -> Vec<(String, String, &BTreeMap<String, String>)> {
         rows.iter()
             .filter(|r| r["metric"] == metric)

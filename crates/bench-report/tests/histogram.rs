@@ -4,13 +4,10 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
 use bench_core::schema::{ResultDocument, Sample};
 use bench_core::stats::{HistogramRecorder, Moments, Rng, quantile, summarize_histogram};
 use support::fixtures::{self, CloudSpec};
-use support::{parse_csv, report, run};
+use support::{num, put, render_csv, report, run};
 
 const RUN: &str = "20261122T101500Z-hist";
 const METRIC: &str = "kvm.exit_roundtrip_ns";
@@ -37,18 +34,6 @@ fn host_with_exits(node: &str, seed: u64, xs: Vec<f64>) -> ResultDocument {
     doc
 }
 
-fn put(root: &Path, file: &str, doc: &ResultDocument) {
-    let dir = root.join("aws");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(file), serde_json::to_vec_pretty(doc).unwrap()).unwrap();
-}
-
-fn num(field: &str) -> f64 {
-    field
-        .parse()
-        .unwrap_or_else(|e| panic!("{field:?} is not a number: {e}"))
-}
-
 #[test]
 fn merged_nodes_show_the_percentiles_of_every_observation() {
     let dir = tempfile::tempdir().unwrap();
@@ -58,19 +43,10 @@ fn merged_nodes_show_the_percentiles_of_every_observation() {
         host_with_exits("node-a", 1, a.clone()),
         host_with_exits("node-b", 2, b.clone()),
     );
-    put(&root, "04_host_performance.node-a.json", &doc_a);
-    put(&root, "04_host_performance.node-b.json", &doc_b);
+    put(&root, "aws", "04_host_performance.node-a.json", &doc_a);
+    put(&root, "aws", "04_host_performance.node-b.json", &doc_b);
 
-    let (code, _, stderr) = run(report(&root)
-        .args(["render", "--format", "csv", "--output-dir"])
-        .arg(&out));
-    assert_eq!(code, 0, "{stderr}");
-    let csv = parse_csv(&std::fs::read_to_string(out.join("report.csv")).unwrap());
-    let header = csv[0].clone();
-    let rows: Vec<BTreeMap<String, String>> = csv[1..]
-        .iter()
-        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
-        .collect();
+    let rows = render_csv(&root, &out);
     let row = |labels: &str| {
         rows.iter()
             .find(|r| r["metric"] == METRIC && r["labels"] == labels)

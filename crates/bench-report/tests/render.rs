@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 
 use support::fixtures::{self, CloudSpec, HOSTILE};
-use support::{parse_csv, report, run};
+use support::{csv_rows, report, run};
 
 /// aws (baseline), gcp 15% slower with another template kernel, azure 20%
 /// faster, and a cloud whose strings are all hostile; plus two bad files.
@@ -42,20 +42,6 @@ fn render(root: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
         .arg("--output-dir")
         .arg(out)
         .args(extra))
-}
-
-/// The CSV rows as maps from header to field.
-fn csv_rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
-    let rows = parse_csv(text);
-    let header = rows[0].clone();
-    assert_eq!(header.len(), 18, "{header:?}");
-    rows[1..]
-        .iter()
-        .map(|r| {
-            assert_eq!(r.len(), header.len(), "{r:?}");
-            header.iter().cloned().zip(r.iter().cloned()).collect()
-        })
-        .collect()
 }
 
 fn find<'a>(

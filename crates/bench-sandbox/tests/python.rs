@@ -4,10 +4,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use bench_core::schema::{ErrorKind, ResultDocument, Sample};
-use support::{document, sandbox};
+use support::{run_document, sandbox, usage_error};
 
 /// The real interpreter behind `python3` (not a pyenv-style shim script,
 /// whose own start-up would dominate every figure).
@@ -37,18 +36,13 @@ fn label<'a>(samples: &[&'a Sample], key: &str) -> Vec<&'a str> {
     samples.iter().map(|s| s.labels[key].as_str()).collect()
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn every_metric_is_measured_with_its_labels() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bin = path_with_python3(dir.path());
     // python3 is found on PATH (the default), which holds nothing else.
-    let out = sandbox(dir.path())
-        .env("PATH", &bin)
-        .args([
+    let (_, doc) = run_document(
+        sandbox(dir.path()).env("PATH", &bin).args([
             "python",
             "--quick",
             "--startup-runs",
@@ -57,11 +51,9 @@ fn every_metric_is_measured_with_its_labels() {
             "100ms",
             "--import-runs",
             "2",
-        ])
-        .output()
-        .expect("run bench-sandbox");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc = document(&out);
+        ]),
+        0,
+    );
     assert!(doc.errors.is_empty(), "{:?}", doc.errors);
 
     let startup = samples(&doc, "python.startup_ms");
@@ -119,25 +111,24 @@ fn every_metric_is_measured_with_its_labels() {
 fn a_module_that_does_not_import_leaves_the_others_measured() {
     let dir = tempfile::tempdir().expect("tempdir");
     let python = real_python3();
-    let out = sandbox(dir.path())
-        .args(["python", "--python"])
-        .arg(&python)
-        .args([
-            "--startup-runs",
-            "2",
-            "--py-time",
-            "50ms",
-            "--py-workloads",
-            "sort",
-            "--import-runs",
-            "2",
-            "--modules",
-            "e2b_bench_no_such_module,json",
-        ])
-        .output()
-        .expect("run bench-sandbox");
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let doc = document(&out);
+    let (_, doc) = run_document(
+        sandbox(dir.path())
+            .args(["python", "--python"])
+            .arg(&python)
+            .args([
+                "--startup-runs",
+                "2",
+                "--py-time",
+                "50ms",
+                "--py-workloads",
+                "sort",
+                "--import-runs",
+                "2",
+                "--modules",
+                "e2b_bench_no_such_module,json",
+            ]),
+        3,
+    );
     assert_eq!(doc.errors.len(), 1, "{:?}", doc.errors);
     let error = &doc.errors[0];
     assert_eq!(
@@ -169,12 +160,10 @@ fn a_missing_interpreter_is_unavailable() {
         // Runs, but is no Python.
         ("/bin/false", "does not run Python code"),
     ] {
-        let out = sandbox(dir.path())
-            .args(["python", "--quick", "--python", python])
-            .output()
-            .expect("run bench-sandbox");
-        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-        let doc = document(&out);
+        let (_, doc) = run_document(
+            sandbox(dir.path()).args(["python", "--quick", "--python", python]),
+            3,
+        );
         assert!(doc.samples.is_empty(), "{:?}", doc.samples);
         assert_eq!(doc.errors.len(), 1, "{:?}", doc.errors);
         assert_eq!(doc.errors[0].kind, ErrorKind::Unavailable);
@@ -187,13 +176,12 @@ fn a_missing_interpreter_is_unavailable() {
     // No python3 on PATH at all.
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).expect("create empty dir");
-    let out = sandbox(dir.path())
-        .env("PATH", &empty)
-        .args(["python", "--quick"])
-        .output()
-        .expect("run bench-sandbox");
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    let doc = document(&out);
+    let (_, doc) = run_document(
+        sandbox(dir.path())
+            .env("PATH", &empty)
+            .args(["python", "--quick"]),
+        3,
+    );
     assert_eq!(doc.errors[0].kind, ErrorKind::Unavailable);
     assert!(
         doc.errors[0].message.contains("not found on PATH"),
@@ -221,13 +209,7 @@ fn bad_flags_exit_2_naming_the_flag() {
         // `run` takes the same flags.
         (&["run", skip_others, "--py-time", "soon"][..], "--py-time"),
     ] {
-        let out = sandbox(dir.path())
-            .args(args)
-            .output()
-            .expect("run bench-sandbox");
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains(flag), "{args:?}: {}", stderr(&out));
-        assert!(out.stdout.is_empty(), "{args:?}");
+        usage_error(dir.path(), args, flag);
     }
 }
 
@@ -235,28 +217,27 @@ fn bad_flags_exit_2_naming_the_flag() {
 fn run_measures_python_with_its_flags() {
     let dir = tempfile::tempdir().expect("tempdir");
     let python = real_python3();
-    let out = sandbox(dir.path())
-        .args([
-            "run",
-            "--quick",
-            "--skip=cpu,memory,disk,network,pkg",
-            "--startup-runs",
-            "2",
-            "--py-time",
-            "20ms",
-            "--py-workloads",
-            "dict",
-            "--modules",
-            "json",
-            "--import-runs",
-            "1",
-            "--python",
-        ])
-        .arg(&python)
-        .output()
-        .expect("run bench-sandbox");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc = document(&out);
+    let (_, doc) = run_document(
+        sandbox(dir.path())
+            .args([
+                "run",
+                "--quick",
+                "--skip=cpu,memory,disk,network,pkg",
+                "--startup-runs",
+                "2",
+                "--py-time",
+                "20ms",
+                "--py-workloads",
+                "dict",
+                "--modules",
+                "json",
+                "--import-runs",
+                "1",
+                "--python",
+            ])
+            .arg(&python),
+        0,
+    );
     let metrics: Vec<(&str, usize)> = doc
         .samples
         .iter()

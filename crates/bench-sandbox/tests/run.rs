@@ -92,10 +92,13 @@ fn run_quick_measures_every_probe_in_one_document() {
             .as_array()
             .is_some_and(Vec::is_empty)
     );
-    // The contract's quick budget, with room for a loaded test machine.
+    // The contract's quick budget is 30 s (about 25 s here, unloaded). The
+    // bound gives a loaded 2-core machine 4x that and still fails when the
+    // quick durations are not used: the full run's disk probe alone takes
+    // 140 s (docs/sandbox-probes.md).
     eprintln!("run --quick took {elapsed:?}");
     assert!(
-        elapsed < Duration::from_secs(60),
+        elapsed < Duration::from_secs(120),
         "run --quick took {elapsed:?}"
     );
     // Nothing but loopback was contacted, and the network probe did reach it.

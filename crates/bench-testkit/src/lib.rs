@@ -6,6 +6,7 @@
 pub mod azurite;
 pub mod client;
 pub mod dns;
+pub mod e2e;
 pub mod http;
 pub mod moto;
 pub mod registry;

@@ -4,8 +4,6 @@
 //! saying why, where this machine allows no namespace; the last test forces
 //! the fallback (host processes in the sandbox's directory).
 
-use std::time::Duration;
-
 use e2b_sim::envd::base64;
 use e2b_sim::{Commands, SimConfig, SimServer};
 use reqwest::Client;
@@ -14,8 +12,8 @@ use tokio::task::JoinHandle;
 
 mod support;
 use support::{
-    KEY, bash, client, connect_stream, connect_unary, create, delete, get, group_members,
-    multipart, output, read_stream, send_json, start,
+    KEY, bash, client, connect_stream, connect_unary, create, delete, eventually, get,
+    group_members, multipart, output, read_stream, send_json, start,
 };
 
 /// An emulator whose commands get a mount namespace, or `None` (after
@@ -189,15 +187,13 @@ impl<'a> Sbx<'a> {
 
     /// The pids `process.Process/List` reports, once there are `n`.
     async fn wait_for_processes(&self, n: usize) -> Vec<u64> {
-        loop {
+        eventually(&format!("{n} processes"), || async {
             let (status, v) = self.unary("process.Process/List", json!({})).await;
             assert_eq!(status, 200);
             let list = v["processes"].as_array().cloned().unwrap_or_default();
-            if list.len() == n {
-                return list.iter().map(|p| p["pid"].as_u64().unwrap()).collect();
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+            (list.len() == n).then(|| list.iter().map(|p| p["pid"].as_u64().unwrap()).collect())
+        })
+        .await
     }
 
     async fn kill(&self) {
@@ -366,16 +362,18 @@ async fn stdin_pty_and_kill_work_in_the_namespace() {
         .run_in_background(&json!({ "process": bash("sleep 30 & sleep 30; wait") }))
         .await;
     let pgid = sbx.wait_for_processes(1).await[0];
-    while group_members(pgid) < 3 {
-        // bash forks its background sleep shortly after it starts.
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // bash forks its background sleep shortly after it starts.
+    eventually("bash and both sleeps run", || async {
+        (group_members(pgid) >= 3).then_some(())
+    })
+    .await;
     sbx.kill().await;
     let (events, _) = stream.await.unwrap();
     assert_eq!(ran(&events).end["status"], "signal: killed");
-    while group_members(pgid) > 0 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("the whole process group to be gone", || async {
+        (group_members(pgid) == 0).then_some(())
+    })
+    .await;
     sim.shutdown().await;
 }
 

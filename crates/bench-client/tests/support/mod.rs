@@ -2,14 +2,15 @@
 //! a bench-client command pointed at it, with the secrets every test
 //! checks for in every output.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use bench_core::schema::ResultDocument;
 use e2b_sim::{SimConfig, SimHandle};
+
+pub use bench_testkit::e2e::{find_sample, read_until, wait_for};
 
 /// The API key of every test (an E2B-shaped key, so the redactor's shape
 /// rule would catch it too; tests check the value never appears).
@@ -98,6 +99,18 @@ impl Client {
         self
     }
 
+    /// Starts it with stdout discarded and stderr piped; the directory
+    /// lives as long as the returned guard.
+    pub fn spawn(self) -> (std::process::Child, tempfile::TempDir) {
+        let Client { dir, mut cmd } = self;
+        let child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        (child, dir)
+    }
+
     /// Runs to the end; panics if a secret shows in its output.
     pub fn run(mut self) -> Ran {
         let out = self.cmd.output().unwrap();
@@ -170,14 +183,38 @@ pub fn read_doc(path: &Path) -> ResultDocument {
     ResultDocument::from_json(std::str::from_utf8(&bytes).unwrap()).unwrap()
 }
 
-/// Polls `cond` until it holds; the bound only stops a broken test from
-/// hanging (it is not a timing assertion).
-pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let give_up = Instant::now() + Duration::from_secs(120);
-    while !cond() {
-        assert!(Instant::now() < give_up, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// Server-side TCP connections of the emulator's control plane still open
+/// (ESTABLISHED or CLOSE_WAIT in /proc/net/tcp and tcp6 of this process's
+/// network namespace). Once a client is dead and this is 0, no request of
+/// its is in flight there: hyper closes a connection only after its request
+/// is answered or dropped.
+pub fn api_connections(sim: &SimHandle) -> usize {
+    let port = sim
+        .api_url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("no port in {}", sim.api_url));
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .filter(|row| {
+                    // `sl local_address rem_address st ...`, addresses as HEX_IP:HEX_PORT.
+                    let fields: Vec<&str> = row.split_whitespace().collect();
+                    let local_port = fields
+                        .get(1)
+                        .and_then(|a| a.rsplit(':').next())
+                        .and_then(|p| u16::from_str_radix(p, 16).ok());
+                    local_port == Some(port) && matches!(fields.get(3), Some(&"01" | &"08"))
+                })
+                .count()
+        })
+        .sum()
 }
 
 /// The samples of `metric`.

@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 use std::path::Path;
+use std::process::Output;
 
 use assert_cmd::Command;
 
@@ -31,4 +32,28 @@ pub fn host(dir: &Path) -> Command {
     cmd
 }
 
+/// Asserts `out` exited with `code`, showing its stderr otherwise.
+pub fn assert_code(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Asserts a usage error: exit 2, exactly one stderr line starting with
+/// `bench-host: error: ` and containing `needle`, no panic, nothing on stdout.
+pub fn assert_usage_error(cmd: &mut Command, needle: &str) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{cmd:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("bench-host: error: "), "{stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+pub use bench_testkit::e2e::{read_until, sample, wait_or_kill};
 pub use bench_testkit::{document, schema_errors};

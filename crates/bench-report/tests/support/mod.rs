@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -33,6 +34,44 @@ pub fn tool(names: &[&str], env_var: &str, install: &str) -> Option<PathBuf> {
         eprintln!("skipped: {why}");
     }
     found
+}
+
+/// Writes `doc` as `<root>/<cloud>/<file>`, as a tier would have.
+pub fn put(root: &Path, cloud: &str, file: &str, doc: &bench_core::schema::ResultDocument) {
+    let dir = root.join(cloud);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(file), serde_json::to_vec(doc).unwrap()).unwrap();
+}
+
+/// A CSV field as a number.
+pub fn num(field: &str) -> f64 {
+    field
+        .parse()
+        .unwrap_or_else(|e| panic!("{field:?} is not a number: {e}"))
+}
+
+/// The rows of a `report.csv` as maps from header to field; every row has
+/// the 18 fields of the header.
+pub fn csv_rows(text: &str) -> Vec<BTreeMap<String, String>> {
+    let rows = parse_csv(text);
+    let header = rows[0].clone();
+    assert_eq!(header.len(), 18, "{header:?}");
+    rows[1..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r.len(), header.len(), "{r:?}");
+            header.iter().cloned().zip(r.iter().cloned()).collect()
+        })
+        .collect()
+}
+
+/// `render --format csv` of `root` into `out` (exit 0 required): the rows.
+pub fn render_csv(root: &Path, out: &Path) -> Vec<BTreeMap<String, String>> {
+    let (code, _, stderr) = run(report(root)
+        .args(["render", "--format", "csv", "--output-dir"])
+        .arg(out));
+    assert_eq!(code, 0, "{stderr}");
+    csv_rows(&std::fs::read_to_string(out.join("report.csv")).unwrap())
 }
 
 /// `bench-report --input <input> ARGS...`.

@@ -2,8 +2,10 @@
 #![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 use std::path::Path;
+use std::process::Output;
 
 use assert_cmd::Command;
+use bench_core::schema::ResultDocument;
 
 pub use bench_testkit::http::{Response, StaticServer};
 pub use bench_testkit::{document, document_from, schema_errors};
@@ -38,4 +40,29 @@ pub fn sandbox(dir: &Path) -> Command {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// A command's stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs the binary in `dir` with `args` and asserts a usage error: exit 2,
+/// `needle` on stderr, nothing on stdout. Returns the stderr.
+pub fn usage_error(dir: &Path, args: &[&str], needle: &str) -> String {
+    let out = sandbox(dir).args(args).output().expect("run bench-sandbox");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: {needle:?} not in {err}");
+    assert!(out.stdout.is_empty(), "{args:?}");
+    err
+}
+
+/// Runs `cmd` to its end: exit `code` (its stderr shown otherwise) and the
+/// schema-valid document it wrote on stdout.
+pub fn run_document(cmd: &mut Command, code: i32) -> (Output, ResultDocument) {
+    let out = cmd.output().expect("run bench-sandbox");
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    let doc = document(&out);
+    (out, doc)
 }
