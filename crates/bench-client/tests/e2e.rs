@@ -30,8 +30,7 @@ fn lifecycle_times_every_phase_cold_and_warm() {
     let sim = quick_sim();
     let ran = Client::new(&sim)
         .args(["lifecycle", "--iterations", "4"])
-        .run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+        .run_code(0);
     let cold = ran.doc("01_cold_start.json");
     let warm = ran.doc("01_warm_start.json");
     assert_eq!(cold.suite, "cold_start");
@@ -139,8 +138,7 @@ fn concurrency_ramp_finds_the_knee_of_a_start_limit() {
     });
     let ran = Client::new(&sim)
         .args(["concurrency", "--max-concurrency", "8"])
-        .run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+        .run_code(0);
     let doc = ran.doc("02_concurrency.json");
     let tput = samples(&doc, "sandbox.creates_per_second");
     let levels: Vec<&str> = tput
@@ -213,8 +211,7 @@ fn rate_limit_storms_are_waited_out_as_retry_after_asks() {
     });
     let ran = Client::new(&sim)
         .args(["concurrency", "--levels", "4"])
-        .run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+        .run_code(0);
     let doc = ran.doc("02_concurrency.json");
     let limited = samples(&doc, "sandbox.rate_limited")[0];
     assert_eq!(limited.unit, "count");
@@ -231,8 +228,7 @@ fn injected_500s_are_counted_not_dropped() {
     let sim = sim(config);
     let ran = Client::new(&sim)
         .args(["lifecycle", "--iterations", "12"])
-        .run();
-    assert_eq!(ran.code(), 3, "{}", ran.stderr());
+        .run_code(3);
     let warm = ran.doc("01_warm_start.json");
     let rate = samples(&warm, "sandbox.success_rate")[0];
     assert_eq!(rate.raw.len(), 12, "every attempt counts");
@@ -260,8 +256,7 @@ fn phase_timeout(
     let sim = sim(config);
     let ran = Client::new(&sim)
         .args(["lifecycle", "--iterations", "1", "--phase-timeout", "500ms"])
-        .run();
-    assert_eq!(ran.code(), 3, "{}", ran.stderr());
+        .run_code(3);
     let cold = ran.doc("01_cold_start.json");
     assert!(
         cold.errors
@@ -295,8 +290,9 @@ fn a_stalled_create_and_a_stalled_envd_hit_the_phase_timeout() {
 #[test]
 fn pause_and_resume_prove_the_sandbox_works() {
     let sim = quick_sim();
-    let ran = Client::new(&sim).args(["pause", "--iterations", "3"]).run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+    let ran = Client::new(&sim)
+        .args(["pause", "--iterations", "3"])
+        .run_code(0);
     let doc = ran.doc("02_pause_resume.json");
     assert_eq!(doc.suite, "pause_resume");
     for metric in [
@@ -314,8 +310,7 @@ fn pause_and_resume_prove_the_sandbox_works() {
 #[test]
 fn doctor_passes_and_prints_settings_that_work() {
     let sim = quick_sim();
-    let ran = Client::new(&sim).args(["doctor"]).run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+    let ran = Client::new(&sim).args(["doctor"]).run_code(0);
     let err = ran.stderr();
     for check in [
         "dns",
@@ -358,8 +353,7 @@ fn doctor_diagnoses_invalid_host_and_names_the_fix() {
             "--connect-to",
             &sandbox_addr,
         ])
-        .run();
-    assert_eq!(ran.code(), 3, "{}", ran.stderr());
+        .run_code(3);
     let err = ran.stderr();
     let line = err
         .lines()
@@ -376,7 +370,7 @@ fn doctor_diagnoses_invalid_host_and_names_the_fix() {
             .any(|l| l.starts_with("pass") && l.contains("envd host form")),
         "{err}"
     );
-    assert!(ran.stdout().contains("--connect-to"), "{}", ran.stdout());
+    ran.assert_stdout_has("--connect-to");
     assert_eq!(sim.stats().live, 0);
 }
 
@@ -409,11 +403,7 @@ fn bad_key_and_unreachable_api_are_one_line_errors() {
         .args(["doctor"])
         .run();
     assert_eq!(refused.code(), 3);
-    assert!(
-        refused.stderr().contains("connection refused"),
-        "{}",
-        refused.stderr()
-    );
+    refused.assert_stderr_has("connection refused");
 
     let no_key = Client::new(&sim)
         .env_remove("E2B_API_KEY")
@@ -501,8 +491,7 @@ fn cleanup_kills_only_our_sandboxes() {
         api_connections(&sim) == 0
     });
     let left = sim.stats().live;
-    let dry = Client::new(&sim).args(["cleanup", "--dry-run"]).run();
-    assert_eq!(dry.code(), 0, "{}", dry.stderr());
+    let dry = Client::new(&sim).args(["cleanup", "--dry-run"]).run_code(0);
     assert_eq!(
         dry.stdout().lines().count() as u64,
         left,
@@ -514,19 +503,11 @@ fn cleanup_kills_only_our_sandboxes() {
     let other = Client::new(&sim)
         .args(["cleanup", "--run-id", "another-run"])
         .run();
-    assert!(
-        other.stdout().contains("killed 0 of 0"),
-        "{}",
-        other.stdout()
-    );
+    other.assert_stdout_has("killed 0 of 0");
     let ran = Client::new(&sim)
         .args(["cleanup", "--run-id", "leaky-run"])
         .run();
-    assert!(
-        ran.stdout().contains(&format!("killed {left} of {left}")),
-        "{}",
-        ran.stdout()
-    );
+    ran.assert_stdout_has(&format!("killed {left} of {left}"));
     assert_eq!(sim.stats().live, 0);
 }
 

@@ -13,8 +13,7 @@ fn every_file_of_a_run_against_the_emulator_names_it() {
     let sim = quick_sim();
     let ran = Client::new(&sim)
         .args(["run", "--quick", "--skip", "sandbox"])
-        .run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+        .run_code(0);
     let written = files(&ran.out_dir());
     let names: Vec<String> = written
         .iter()

@@ -69,8 +69,7 @@ fn sandbox_runs_the_real_bench_sandbox_and_stamps_its_document() {
         ])
         .arg_path(&binary)
         .args(["--", "--skip", "network,pkg,python"])
-        .run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+        .run_code(0);
     let doc = ran.doc("03_sandbox_performance.json");
     assert_eq!(doc.tier, Tier::Sandbox);
     assert_eq!(doc.suite, "sandbox_performance");
@@ -101,7 +100,7 @@ fn sandbox_runs_the_real_bench_sandbox_and_stamps_its_document() {
     );
     assert!(record["upload_ms"].as_f64().unwrap() >= 0.0);
     // Its progress was relayed, line by line, under its template.
-    assert!(ran.stderr().contains("base: [1/3] cpu"), "{}", ran.stderr());
+    ran.assert_stderr_has("base: [1/3] cpu");
     assert_eq!(sim.stats().live, 0, "the sandbox is killed");
 
     // The same shape as an imported paste: it passes import's checks and has
@@ -149,8 +148,7 @@ fn a_process_killed_mid_suite_keeps_what_it_finished() {
     let ran = Client::new(&sim)
         .args(["sandbox", "--bench-sandbox"])
         .arg_path(&fake)
-        .run();
-    assert_eq!(ran.code(), 3, "{}", ran.stderr());
+        .run_code(3);
     let doc = ran.doc("03_sandbox_performance.json");
     assert!(!doc.samples.is_empty(), "the finished probes are kept");
     let entry = doc
@@ -182,8 +180,7 @@ fn a_truncated_document_is_an_error_not_a_result() {
     let ran = Client::new(&sim)
         .args(["sandbox", "--bench-sandbox"])
         .arg_path(&fake)
-        .run();
-    assert_eq!(ran.code(), 3, "{}", ran.stderr());
+        .run_code(3);
     let doc = ran.doc("03_sandbox_performance.json");
     assert!(doc.samples.is_empty());
     assert_eq!(
@@ -231,13 +228,8 @@ fn a_sandbox_that_dies_mid_suite_is_an_error_naming_the_template() {
         // The cluster loses the sandbox: killed from outside.
         let killed = Client::new(&sim)
             .args(["--run-id", "dies", "cleanup"])
-            .run();
-        assert_eq!(killed.code(), 0, "{}", killed.stderr());
-        assert!(
-            killed.stdout().contains("killed 1 of 1"),
-            "{}",
-            killed.stdout()
-        );
+            .run_code(0);
+        killed.assert_stdout_has("killed 1 of 1");
     });
     assert_eq!(code, 3, "{stderr}");
     let doc = read_doc(&out.path().join("out/03_sandbox_performance.json"));
@@ -283,8 +275,7 @@ fn run_quick_writes_every_suite_and_the_summary() {
         .args(["run", "--quick", "--bench-sandbox"])
         .arg_path(&binary)
         .args(["--", "--skip", "network,pkg,python"])
-        .run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+        .run_code(0);
     for file in [
         "01_cold_start.json",
         "01_warm_start.json",
@@ -309,23 +300,12 @@ fn run_refuses_a_single_output_file_and_a_missing_binary() {
     let sim = quick_sim();
     let ran = Client::without_output_dir(&sim)
         .args(["run", "--output", "-"])
-        .run();
-    assert_eq!(ran.code(), 2, "{}", ran.stderr());
-    assert!(
-        ran.stderr().contains("use --output-dir"),
-        "{}",
-        ran.stderr()
-    );
+        .run_code(2);
+    ran.assert_stderr_has("use --output-dir");
     let ran = Client::new(&sim)
         .args(["sandbox", "--bench-sandbox", "/nonexistent/bench-sandbox"])
-        .run();
-    assert_eq!(ran.code(), 2, "{}", ran.stderr());
-    assert!(
-        ran.stderr()
-            .contains("scripts/build-static.sh bench-sandbox"),
-        "{}",
-        ran.stderr()
-    );
+        .run_code(2);
+    ran.assert_stderr_has("scripts/build-static.sh bench-sandbox");
     assert_eq!(sim.stats().created, 0, "nothing was created");
 }
 
@@ -334,8 +314,7 @@ fn summary_rebuilds_the_report_from_a_directory() {
     let sim = quick_sim();
     let ran = Client::new(&sim)
         .args(["lifecycle", "--iterations", "3"])
-        .run();
-    assert_eq!(ran.code(), 0, "{}", ran.stderr());
+        .run_code(0);
     let out = ran.out_dir();
     // No key, no cluster needed: it only reads the directory.
     let summary = std::process::Command::new(env!("CARGO_BIN_EXE_bench-client"))

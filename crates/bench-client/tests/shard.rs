@@ -49,19 +49,15 @@ fn two_shards_write_one_run_into_one_directory() {
         .args(["--node", "jump-1", "--run-id", RUN_ID])
         .args(["run", "--quick", "--shard", "1/2", "--skip", "sandbox"])
         .run();
-    assert_eq!(one.code(), 0, "{}", one.stderr());
+    one.assert_code(0);
     // Shard 2 keeps the default node (the hostname) and does not skip the
     // sandbox suite: only shard 1 runs it, so no binary is needed.
     let two = into(&sim, &shared)
         .args(["--run-id", RUN_ID])
         .args(["run", "--quick", "--shard", "2/2"])
         .run();
-    assert_eq!(two.code(), 0, "{}", two.stderr());
-    assert!(
-        two.stderr().contains("shard 1 runs the in-sandbox suite"),
-        "{}",
-        two.stderr()
-    );
+    two.assert_code(0);
+    two.assert_stderr_has("shard 1 runs the in-sandbox suite");
     assert_eq!(sim.stats().live, 0);
 
     let docs = documents(&shared);
@@ -163,8 +159,7 @@ fn a_shard_needs_a_run_id_and_a_valid_value() {
     let sim = quick_sim();
     let ran = Client::new(&sim)
         .args(["run", "--quick", "--shard", "1/2", "--skip", "sandbox"])
-        .run();
-    assert_eq!(ran.code(), 2, "{}", ran.stderr());
+        .run_code(2);
     let line = ran.stderr();
     assert!(line.contains("--shard 1/2 needs --run-id"), "{line}");
     assert_eq!(line.trim().lines().count(), 1, "{line}");
@@ -179,8 +174,9 @@ fn a_shard_needs_a_run_id_and_a_valid_value() {
             ran.stderr()
         );
     }
-    let ran = Client::new(&sim).args(["--node", "a/b", "lifecycle"]).run();
-    assert_eq!(ran.code(), 2, "{}", ran.stderr());
-    assert!(ran.stderr().contains("--node 'a/b': "), "{}", ran.stderr());
+    let ran = Client::new(&sim)
+        .args(["--node", "a/b", "lifecycle"])
+        .run_code(2);
+    ran.assert_stderr_has("--node 'a/b': ");
     assert_eq!(sim.stats().created, 0, "nothing was created");
 }

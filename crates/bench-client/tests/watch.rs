@@ -529,11 +529,7 @@ fn a_bad_metrics_listen_is_one_line_and_creates_nothing() {
             "{bad}: {}",
             ran.stderr()
         );
-        assert!(
-            ran.stderr().contains("--metrics-listen"),
-            "{}",
-            ran.stderr()
-        );
+        ran.assert_stderr_has("--metrics-listen");
     }
     assert_eq!(sim.stats().created, 0);
     drop(taken);

@@ -192,6 +192,17 @@ fn document(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Runs `cmd` (exit 0) and checks that it changed nothing under `root`:
+/// its document.
+fn run_read_only(cmd: &mut Command, root: &Path) -> Value {
+    let before = snapshot(root);
+    let out = cmd.output().unwrap();
+    let doc = document(&out);
+    assert_code(&out, 0);
+    assert_eq!(snapshot(root), before, "the storage tree changed");
+    doc
+}
+
 fn entry<'a>(doc: &'a Value, build: &str) -> &'a Value {
     doc["templates"]
         .as_array()
@@ -205,14 +216,10 @@ fn entry<'a>(doc: &'a Value, build: &str) -> &'a Value {
 fn classifies_every_fixture_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let root = classification_tree(tmp.path());
-    let before = snapshot(&root);
-    let out = templates(tmp.path())
-        .args(["--storage-dir", root.to_str().unwrap(), "--output", "-"])
-        .output()
-        .unwrap();
-    let doc = document(&out);
-    assert_code(&out, 0);
-    assert_eq!(snapshot(&root), before, "the storage tree changed");
+    let doc = run_read_only(
+        templates(tmp.path()).args(["--storage-dir", root.to_str().unwrap(), "--output", "-"]),
+        &root,
+    );
     assert_eq!(doc["suite"], "templates");
     assert_eq!(doc["tier"], "host");
     assert!(doc.get("audit").is_none(), "no database, no audit");
@@ -356,15 +363,12 @@ fn classifies_every_fixture_and_writes_nothing() {
 fn read_times_every_valid_rootfs_cold_and_warm() {
     let tmp = tempfile::tempdir().unwrap();
     let root = classification_tree(tmp.path());
-    let before = snapshot(&root);
-    let out = templates(tmp.path())
-        .env("E2B_STORAGE_DIR", &root)
-        .args(["--read", "--output", "-"])
-        .output()
-        .unwrap();
-    let doc = document(&out);
-    assert_code(&out, 0);
-    assert_eq!(snapshot(&root), before, "the storage tree changed");
+    let doc = run_read_only(
+        templates(tmp.path())
+            .env("E2B_STORAGE_DIR", &root)
+            .args(["--read", "--output", "-"]),
+        &root,
+    );
     assert_eq!(
         doc["parameters"]["templates"]["storage_dir_from"],
         "E2B_STORAGE_DIR"
@@ -402,19 +406,14 @@ fn table_format_prints_a_readable_table_and_writes_the_document() {
     let tmp = tempfile::tempdir().unwrap();
     let root = classification_tree(tmp.path());
     let outputs = tmp.path().join("outputs");
-    let out = templates(tmp.path())
-        .args([
-            "--storage-dir",
-            root.to_str().unwrap(),
-            "--format",
-            "table",
-            "--cloud",
-            "test",
-        ])
-        .arg("--output-dir")
-        .arg(&outputs)
-        .output()
-        .unwrap();
+    let table = |output: &[&str]| {
+        let mut cmd = templates(tmp.path());
+        cmd.arg("--storage-dir")
+            .arg(&root)
+            .args(["--format", "table"]);
+        cmd.args(output).output().unwrap()
+    };
+    let out = table(&["--cloud", "test", "--output-dir", outputs.to_str().unwrap()]);
     assert_code(&out, 0);
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
@@ -437,19 +436,18 @@ fn table_format_prints_a_readable_table_and_writes_the_document() {
     assert_eq!(doc["templates"].as_array().unwrap().len(), 14);
 
     // The table and the document cannot both go to stdout.
-    let out = templates(tmp.path())
-        .args([
-            "--storage-dir",
-            root.to_str().unwrap(),
-            "--format",
-            "table",
-            "--output",
-            "-",
-        ])
-        .output()
-        .unwrap();
+    let out = table(&["--output", "-"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--format table"));
+}
+
+/// Runs `cmd`, expecting exit 2, one error line and nothing on stdout:
+/// that line.
+fn usage_line(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert_code(&out, 2);
+    assert!(out.stdout.is_empty());
+    one_line_error(&out)
 }
 
 /// The last non-empty stderr line, after checking it is the only error line.
@@ -465,34 +463,23 @@ fn one_line_error(out: &Output) -> String {
 fn a_missing_or_wrong_storage_dir_is_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nope");
-    let out = templates(tmp.path())
-        .arg("--storage-dir")
-        .arg(&missing)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let line = one_line_error(&out);
+    let line = usage_line(templates(tmp.path()).arg("--storage-dir").arg(&missing));
     assert!(
         line.contains("--storage-dir") && line.contains("no such directory"),
         "{line}"
     );
     assert!(line.contains(missing.to_str().unwrap()), "{line}");
 
-    let out = templates(tmp.path())
-        .env("E2B_STORAGE_DIR", &missing)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(one_line_error(&out).contains("E2B_STORAGE_DIR"));
+    assert!(
+        usage_line(templates(tmp.path()).env("E2B_STORAGE_DIR", &missing))
+            .contains("E2B_STORAGE_DIR")
+    );
 
     // A directory that is not a storage root.
-    let out = templates(tmp.path())
-        .arg("--storage-dir")
-        .arg(tmp.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(one_line_error(&out).contains("has no e2b-template-storage/"));
+    assert!(
+        usage_line(templates(tmp.path()).arg("--storage-dir").arg(tmp.path()))
+            .contains("has no e2b-template-storage/")
+    );
 
     // Pointing at e2b-template-storage itself is understood.
     let root = classification_tree(tmp.path());
@@ -533,9 +520,7 @@ fn a_wrong_database_url_is_one_line_without_the_password() {
         } else {
             cmd.args(["--database-url", url]);
         }
-        let out = cmd.output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{url}");
-        let line = one_line_error(&out);
+        let line = usage_line(&mut cmd);
         let name = if via_env {
             "DATABASE_URL"
         } else {
@@ -544,7 +529,6 @@ fn a_wrong_database_url_is_one_line_without_the_password() {
         assert!(line.contains(name), "{line}");
         assert!(line.contains(expect), "{line}");
         assert!(!line.contains(secret), "password leaked: {line}");
-        assert!(out.stdout.is_empty());
     }
 }
 
@@ -931,14 +915,12 @@ fn bad_credentials_and_a_missing_database_are_one_line() {
             AUDITOR_PASSWORD,
         ),
     ] {
-        let out = templates(tmp.path())
-            .arg("--storage-dir")
-            .arg(&root)
-            .args(["--database-url", &url])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        let line = one_line_error(&out);
+        let line = usage_line(
+            templates(tmp.path())
+                .arg("--storage-dir")
+                .arg(&root)
+                .args(["--database-url", &url]),
+        );
         assert!(
             line.contains("--database-url") && line.contains(expect),
             "{line}"

@@ -21,8 +21,7 @@ use bench_testkit::e2e::{HANG, wait_for};
 use bench_testkit::tls::TlsServer;
 use serde_json::Value;
 use support::{
-    Response, StaticServer, document, document_from, run_document, sandbox, schema_errors, stderr,
-    usage_error,
+    Response, StaticServer, document, run_document, sandbox, schema_errors, stderr, usage_error,
 };
 
 const METRICS: [&str; 4] = [
@@ -113,6 +112,14 @@ fn counted_raw_server(response: Vec<u8>, delay: Duration) -> (SocketAddr, Arc<At
 /// bound below, so a bound that holds proves a timeout or a signal ended the
 /// wait, while leaving a loaded machine minutes of room.
 const SILENT: Duration = Duration::from_secs(600);
+
+/// A plain HTTP server whose `/to-tls` redirects (302) to `target`, and the
+/// URL of `/to-tls`.
+fn redirect_to(target: &str) -> (StaticServer, String) {
+    let plain = StaticServer::start([("/to-tls".to_owned(), Response::redirect(302, target))]);
+    let upgraded = format!("{}/to-tls", plain.url());
+    (plain, upgraded)
+}
 
 /// A chunked response carrying `data` in chunks of `size` bytes.
 fn chunked(data: &[u8], size: usize) -> Vec<u8> {
@@ -232,7 +239,9 @@ fn max_bytes_caps_each_download() {
 }
 
 #[cfg(feature = "tls")]
-fn tls_server(dir: &std::path::Path) -> (TlsServer, PathBuf) {
+/// An HTTPS server with a 300 kB `/doc`, its CA written to `dir/ca.pem`,
+/// and the URL of `/doc`.
+fn tls_server(dir: &std::path::Path) -> (TlsServer, PathBuf, String) {
     let server = TlsServer::start(
         &["localhost", "127.0.0.1"],
         [(
@@ -242,28 +251,24 @@ fn tls_server(dir: &std::path::Path) -> (TlsServer, PathBuf) {
     );
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, server.ca_pem()).expect("write ca.pem");
-    (server, ca)
+    let target = format!("{}/doc", server.url());
+    (server, ca, target)
 }
 
 #[cfg(feature = "tls")]
 #[test]
 fn an_https_target_is_fetched_with_the_given_ca() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (server, ca) = tls_server(dir.path());
-    let target = format!("{}/doc", server.url());
+    let (server, ca, target) = tls_server(dir.path());
     // A plain http target that redirects to https needs TLS too.
-    let plain = StaticServer::start([("/to-tls".to_owned(), Response::redirect(302, &target))]);
-    let upgraded = format!("{}/to-tls", plain.url());
-    let out = sandbox(dir.path())
-        .args([
-            "network", "--quick", "--target", &target, "--target", &upgraded,
-        ])
-        .arg("--ca-file")
-        .arg(&ca)
-        .output()
-        .expect("run bench-sandbox");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc = document_from(&out.stdout, &stderr(&out));
+    let (_plain, upgraded) = redirect_to(&target);
+    let (_, doc) = run_document(
+        sandbox(dir.path())
+            .args(["network", "--quick", "--target", &target])
+            .args(["--target", &upgraded, "--ca-file"])
+            .arg(&ca),
+        0,
+    );
     assert!(doc.errors.is_empty(), "{:?}", doc.errors);
     let f = facts(&doc, &target);
     assert_eq!(f["tls"]["version"], "TLSv1_3", "{f}");
@@ -290,8 +295,7 @@ fn an_https_target_is_fetched_with_the_given_ca() {
 #[test]
 fn an_https_target_without_its_ca_is_a_tls_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (server, _ca) = tls_server(dir.path());
-    let target = format!("{}/doc", server.url());
+    let (server, _ca, target) = tls_server(dir.path());
 
     // The system bundle (or none at all on this machine): not trusted.
     let (_, doc) = run_document(
@@ -776,19 +780,16 @@ fn https_through_curl_uses_our_resolver_and_the_given_ca() {
     let labelled = format!("https://registry.bench.test:{port}/doc?auth");
     server.route("/doc?auth", Response::ok("application/json", body(300_000)));
     // An http target redirecting to https: the https hop goes through curl.
-    let plain = StaticServer::start([("/to-tls".to_owned(), Response::redirect(302, &named))]);
-    let upgraded = format!("{}/to-tls", plain.url());
-    let out = sandbox(dir.path())
-        .args(["network", "--quick", "--https-client", "curl"])
-        .args(["--dns-server", &dns.addr().to_string()])
-        .args(["--target", &named, "--target", &upgraded])
-        .args(["--target", &format!("{with_user}?auth")])
-        .arg("--ca-file")
-        .arg(&ca)
-        .output()
-        .expect("run bench-sandbox");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let doc = document_from(&out.stdout, &stderr(&out));
+    let (_plain, upgraded) = redirect_to(&named);
+    let (out, doc) = run_document(
+        sandbox(dir.path())
+            .args(["network", "--quick", "--https-client", "curl"])
+            .args(["--dns-server", &dns.addr().to_string()])
+            .args(["--target", &named, "--target", &upgraded])
+            .args(["--target", &format!("{with_user}?auth"), "--ca-file"])
+            .arg(&ca),
+        0,
+    );
     assert!(doc.errors.is_empty(), "{:?}", doc.errors);
     assert_eq!(doc.parameters["network"]["https_client"], "curl");
     let curl_fact = &doc.parameters["network"]["curl"];
@@ -998,8 +999,7 @@ fn https_without_curl_is_unavailable_and_http_still_runs() {
 #[test]
 fn https_client_builtin_is_accepted_with_tls() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (server, ca) = tls_server(dir.path());
-    let target = format!("{}/doc", server.url());
+    let (_server, ca, target) = tls_server(dir.path());
     let (_, doc) = run_document(
         sandbox(dir.path())
             .args(["network", "--quick", "--https-client", "builtin"])

@@ -111,6 +111,13 @@ impl Client {
         (child, dir)
     }
 
+    /// Runs to the end and asserts its exit code (see [`Client::run`]).
+    pub fn run_code(self, code: i32) -> Ran {
+        let ran = self.run();
+        ran.assert_code(code);
+        ran
+    }
+
     /// Runs to the end; panics if a secret shows in its output.
     pub fn run(mut self) -> Ran {
         let out = self.cmd.output().unwrap();
@@ -137,6 +144,21 @@ impl Ran {
 
     pub fn stdout(&self) -> String {
         String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+
+    /// Asserts the exit code, showing stderr otherwise.
+    pub fn assert_code(&self, code: i32) {
+        assert_eq!(self.code(), code, "{}", self.stderr());
+    }
+
+    /// Asserts that stdout contains `needle`, showing it otherwise.
+    pub fn assert_stdout_has(&self, needle: &str) {
+        assert!(self.stdout().contains(needle), "{}", self.stdout());
+    }
+
+    /// Asserts that stderr contains `needle`, showing it otherwise.
+    pub fn assert_stderr_has(&self, needle: &str) {
+        assert!(self.stderr().contains(needle), "{}", self.stderr());
     }
 
     pub fn out_dir(&self) -> PathBuf {
